@@ -1,0 +1,209 @@
+//! Throughput: the student's workload and the reference's, in two warm processes, sampled alternately
+//! while nothing else of the grader runs; ratio of medians (reference time / student time), re-measured
+//! once when the target is missed (noise only ever makes code slower).
+use super::verdict::{blank, grader_error, output_of};
+use super::ItemCtx;
+use crate::plan::Unit;
+use crate::report::model::{Measurement, Status, TestResult};
+use crate::runner::{exclusive, Run, RunSpec};
+use serde_json::{json, Value};
+use std::path::Path;
+
+enum Side {
+    Ok(Run),
+    Failed(TestResult),
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    if s.is_empty() {
+        return f64::NAN;
+    }
+    let n = s.len();
+    if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 }
+}
+
+/// clamp((ratio - floor) / (target - floor), 0, 1)
+pub fn fraction(ratio: f64, target: f64, floor: f64) -> f64 {
+    if !ratio.is_finite() {
+        return 0.0;
+    }
+    ((ratio - floor) / (target - floor)).clamp(0.0, 1.0)
+}
+
+pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
+    let item = unit.item;
+    let Some(bench) = &item.bench else { return grader_error(item, "throughput item without its settings") };
+    let reference = ctx.grader.course.solution(&ctx.spec.id);
+    if !reference.is_dir() {
+        return grader_error(item, &format!("no reference solution at {} to measure against", reference.display()));
+    }
+    let _alone = exclusive::exclusive();
+    let student = start(ctx, unit, "student", &ctx.source.dir, &ctx.source.files);
+    let mut student = match student {
+        Side::Ok(run) => run,
+        Side::Failed(r) => return r,
+    };
+    let ref_files = match crate::submission::files(&reference) {
+        Ok(f) => f,
+        Err(e) => return grader_error(item, &e.to_string()),
+    };
+    let mut refrun = match start(ctx, unit, "reference", &reference, &ref_files) {
+        Side::Ok(run) => run,
+        Side::Failed(mut r) => {
+            r.status = Status::Error;
+            r.points = 0.0;
+            r.message = Some(format!("grader error: the reference solution failed: {}", r.message.unwrap_or_default()));
+            return r;
+        }
+    };
+    let (mut mine, mut theirs) = (Vec::new(), Vec::new());
+    let mut ratio = f64::NAN;
+    for round in 0..2 {
+        for k in 0..bench.samples {
+            // Alternate who goes first, so a drift in machine speed falls on both sides alike.
+            let order: [bool; 2] = if k % 2 == 0 { [true, false] } else { [false, true] };
+            for is_student in order {
+                let run = if is_student { &mut student } else { &mut refrun };
+                run.extend(item.timeout);
+                run.send("sample");
+                match next_sample(run) {
+                    Ok(s) => if is_student { mine.push(s) } else { theirs.push(s) },
+                    Err(why) => {
+                        drop(refrun);
+                        let result = student.finish();
+                        if is_student {
+                            let mut r = blank(item, Status::Failed);
+                            r.message = Some(why);
+                            r.status = match result.stop {
+                                crate::runner::Stop::Timeout => Status::Timeout,
+                                crate::runner::Stop::Exited => Status::Failed,
+                                _ => Status::Crashed,
+                            };
+                            r.output = output_of(&result);
+                            return r;
+                        }
+                        return grader_error(item, &format!("the reference solution failed while measured: {why}"));
+                    }
+                }
+            }
+        }
+        ratio = median(&theirs) / median(&mine);
+        if ratio >= bench.target_ratio || round == 1 {
+            break;
+        }
+    }
+    student.send("exit");
+    refrun.send("exit");
+    let result = student.finish();
+    drop(refrun.finish());
+    let f = fraction(ratio, bench.target_ratio, bench.floor_ratio);
+    let mut r = blank(item, if f >= 1.0 { Status::Passed } else { Status::Failed });
+    r.points = item.points * f;
+    r.runs = (mine.len()) as u32;
+    r.peak_rss_kb = Some(result.peak_rss_bytes / 1024);
+    r.measurement = Some(Measurement {
+        unit: "seconds per call".into(),
+        value: median(&mine),
+        reference_value: median(&theirs),
+        ratio: (ratio * 1000.0).round() / 1000.0,
+        target_ratio: bench.target_ratio,
+        floor_ratio: bench.floor_ratio,
+        samples: mine.clone(),
+        reference_samples: theirs.clone(),
+    });
+    r.message = Some(format!(
+        "{:.3} s per call against the reference's {:.3} s: ratio {:.2} (full marks at {:.2}, none at {:.2})",
+        median(&mine),
+        median(&theirs),
+        ratio,
+        bench.target_ratio,
+        bench.floor_ratio
+    ));
+    if f < 1.0 {
+        r.hint = item.hint.clone().or_else(|| Some("compare with how the work is split and where it runs".into()));
+    }
+    r
+}
+
+/// Starts one side in bench mode and waits until its workload is set up and warmed.
+fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path::PathBuf]) -> Side {
+    let item = unit.item;
+    let sub = match ctx.ws.copy_for_run(&format!("{}-{name}", item.id), from, files) {
+        Ok(s) => s,
+        Err(e) => return Side::Failed(grader_error(item, &e.to_string())),
+    };
+    let job = json!({
+        "mode": "bench",
+        "root": sub,
+        "checks": ctx.spec.checks,
+        "check": item.check,
+        "params": item.params,
+        "seeds": unit.seeds,
+        "instrument": false,
+        "min_sample_ms": item.bench.as_ref().map(|b| b.min_sample_ms).unwrap_or(100),
+    });
+    let spawned = Run::spawn(RunSpec {
+        python: &ctx.grader.python.executable,
+        harness: &ctx.ws.harness,
+        workdir: &sub,
+        job,
+        timeout: item.timeout,
+        limits: &ctx.spec.limits,
+    });
+    let mut run = match spawned {
+        Ok(r) => r,
+        Err(e) => return Side::Failed(grader_error(item, &e.to_string())),
+    };
+    while let Some(m) = run.next_message() {
+        match m["type"].as_str() {
+            Some("ready") => return Side::Ok(run),
+            Some("run") | Some("error") | Some("done") => break,
+            _ => {}
+        }
+    }
+    let result = run.finish();
+    let mut r = super::verdict::from_run(item, unit, &result, &sub);
+    if r.status == Status::Passed {
+        r.status = Status::Crashed;
+        r.message = Some(format!("the workload never became ready ({})", result.exit_text()));
+    }
+    r.points = 0.0;
+    Side::Failed(r)
+}
+
+fn next_sample(run: &mut Run) -> Result<f64, String> {
+    while let Some(m) = run.next_message() {
+        match m["type"].as_str() {
+            Some("sample") => return m["seconds"].as_f64().ok_or_else(|| "a sample without a time".to_string()),
+            Some("run") => return Err(m["message"].as_str().unwrap_or("the workload failed").to_string()),
+            Some("error") | Some("done") => return Err(describe(&m)),
+            _ => {}
+        }
+    }
+    Err("the process stopped while it was being measured (timeout, crash or a limit)".into())
+}
+
+fn describe(m: &Value) -> String {
+    m["message"].as_str().unwrap_or("the run ended early").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fraction_is_clamped_and_linear() {
+        assert_eq!(fraction(0.5, 0.85, 0.6), 0.0);
+        assert_eq!(fraction(1.1, 0.85, 0.6), 1.0);
+        assert!((fraction(0.725, 0.85, 0.6) - 0.5).abs() < 1e-9);
+        assert_eq!(fraction(f64::NAN, 0.85, 0.6), 0.0);
+    }
+
+    #[test]
+    fn median_of_even_and_odd() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}

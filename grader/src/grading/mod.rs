@@ -1,0 +1,267 @@
+//! Grading one submission: copy, compile, plan the items, run them, judge, score.
+mod bench;
+mod offline;
+mod verdict;
+
+use crate::course::Course;
+use crate::error::{Error, Result};
+use crate::harness;
+use crate::plan::{self, Unit};
+use crate::python::Python;
+use crate::report::model::{self, Compile, CompileError, GraderInfo, Report, Status, Submission, TestResult};
+use crate::runner::{exclusive, Run, RunSpec};
+use crate::score;
+use crate::spec::{Item, Kind, Spec};
+use crate::submission;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What grading needs that does not change from one submission to the next.
+pub struct Grader {
+    pub course: Course,
+    pub python: Python,
+    /// How many untimed runs at once.
+    pub jobs: usize,
+}
+
+/// One grading's private workspace: the harness and a fresh copy of the submission per run.
+pub(crate) struct Workspace {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    harness: PathBuf,
+    counter: AtomicUsize,
+}
+
+impl Workspace {
+    fn new(lab: &str) -> Result<Workspace> {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("grade-{lab}-"))
+            .tempdir()
+            .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+        let root = dir.path().canonicalize().map_err(|e| Error::io(dir.path(), e))?;
+        crate::runner::interrupt::add_dir(root.clone());
+        let harness = harness::install(&root.join("harness"))?;
+        Ok(Workspace { _dir: dir, root, harness, counter: AtomicUsize::new(0) })
+    }
+
+    /// A new run directory holding a copy of `files` from `from`; returns the copy's path.
+    fn copy_for_run(&self, name: &str, from: &Path, files: &[PathBuf]) -> Result<PathBuf> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let sub = self.root.join("runs").join(format!("{n:03}-{name}")).join("sub");
+        std::fs::create_dir_all(&sub).map_err(|e| Error::io(&sub, e))?;
+        submission::copy(from, files, &sub)?;
+        Ok(sub)
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        crate::runner::interrupt::remove_dir(&self.root);
+    }
+}
+
+/// A submission as read at the start: its files, hash and location.
+pub(crate) struct Source {
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+}
+
+impl Source {
+    pub fn read(dir: &Path) -> Result<Source> {
+        if !dir.is_dir() {
+            return Err(Error::Usage(format!("submission {}: not a directory", dir.display())));
+        }
+        Ok(Source { dir: dir.to_path_buf(), files: submission::files(dir)? })
+    }
+}
+
+impl Grader {
+    /// Grades `submission` against `spec`. `seed` replays a recorded seed; otherwise one is drawn.
+    pub fn grade(&self, spec: &Spec, submission_dir: &Path, seed: Option<u64>) -> Result<Report> {
+        let started = Instant::now();
+        let source = Source::read(submission_dir)?;
+        let sha256 = submission::sha256(&source.dir, &source.files)?;
+        let base_seed = seed.unwrap_or_else(|| rand::random::<u32>() as u64);
+        let ws = Workspace::new(&spec.id)?;
+        let compile = self.compile(spec, &ws, &source)?;
+        let units = plan::plan(spec, base_seed);
+        let ctx = ItemCtx { grader: self, spec, ws: &ws, source: &source, compile: &compile };
+
+        let results: Mutex<Vec<Option<TestResult>>> = Mutex::new(vec![None; units.len()]);
+        let (timed, untimed): (Vec<(usize, &Unit)>, Vec<(usize, &Unit)>) =
+            units.iter().enumerate().partition(|(_, u)| u.item.kind == Kind::Throughput && compile.ok);
+        let next = AtomicUsize::new(0);
+        let jobs = self.jobs.max(1).min(untimed.len().max(1));
+        std::thread::scope(|s| {
+            for _ in 0..jobs {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(idx, unit)) = untimed.get(i) else { break };
+                    let r = ctx.judge(unit);
+                    results.lock().unwrap_or_else(|p| p.into_inner())[idx] = Some(r);
+                });
+            }
+        });
+        for (idx, unit) in timed {
+            let r = ctx.judge(unit);
+            results.lock().unwrap_or_else(|p| p.into_inner())[idx] = Some(r);
+        }
+        let tests: Vec<TestResult> =
+            results.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().flatten().collect();
+        let scores = score::score(&tests);
+        Ok(Report {
+            schema: model::SCHEMA.into(),
+            lab: spec.id.clone(),
+            title: spec.title.clone(),
+            submission: Submission { path: submission_dir.display().to_string(), sha256 },
+            grader: GraderInfo { version: VERSION.into(), python: self.python.version.clone(), seed: base_seed },
+            duration_ms: started.elapsed().as_millis() as u64,
+            compile,
+            score: scores.total,
+            max_score: 100.0,
+            groups: scores.groups,
+            categories: scores.categories,
+            tests,
+        })
+    }
+
+    /// Missing entry files, then every `.py` byte-compiled in one interpreter call.
+    fn compile(&self, spec: &Spec, ws: &Workspace, source: &Source) -> Result<Compile> {
+        let mut errors: Vec<CompileError> = spec
+            .files
+            .iter()
+            .filter(|f| !source.files.iter().any(|s| s == Path::new(f)))
+            .map(|f| CompileError {
+                file: f.clone(),
+                line: 0,
+                column: 0,
+                message: format!("missing file: this lab needs {f}"),
+                text: String::new(),
+            })
+            .collect();
+        let py = submission::python_files(&source.files);
+        if !py.is_empty() {
+            let sub = ws.copy_for_run("compile", &source.dir, &source.files)?;
+            let job = json!({"mode": "compile", "root": sub, "files": py});
+            let result = self.run(ws, &sub, job, Duration::from_secs(60), &spec.limits)?;
+            let compiled = result.of("compiled").next().cloned();
+            match compiled {
+                Some(m) => errors.extend(serde_json::from_value::<Vec<CompileError>>(m["errors"].clone()).unwrap_or_default()),
+                None => {
+                    return Err(Error::Python(format!(
+                        "the compile step did not answer ({}): {}",
+                        result.exit_text(),
+                        result.stderr.text.trim()
+                    )))
+                }
+            }
+        }
+        Ok(Compile { ok: errors.is_empty(), errors })
+    }
+
+    pub(crate) fn run(
+        &self,
+        ws: &Workspace,
+        workdir: &Path,
+        job: serde_json::Value,
+        timeout: Duration,
+        limits: &crate::spec::Limits,
+    ) -> Result<crate::runner::RunResult> {
+        let _shared = exclusive::shared();
+        let run = Run::spawn(RunSpec {
+            python: &self.python.executable,
+            harness: &ws.harness,
+            workdir,
+            job,
+            timeout,
+            limits,
+        })?;
+        Ok(run.wait())
+    }
+}
+
+/// What judging one item needs.
+pub(crate) struct ItemCtx<'a> {
+    pub grader: &'a Grader,
+    pub spec: &'a Spec,
+    pub ws: &'a Workspace,
+    pub source: &'a Source,
+    pub compile: &'a Compile,
+}
+
+impl ItemCtx<'_> {
+    fn judge(&self, unit: &Unit) -> TestResult {
+        let started = Instant::now();
+        let item = unit.item;
+        let mut result = if item.kind.runs_student_code() && !self.compile.ok {
+            skipped(item, self.compile)
+        } else {
+            match item.kind {
+                Kind::Compile => offline::compile_item(item, self.compile),
+                Kind::Quiz => offline::quiz(item, &self.source.dir),
+                Kind::Design => offline::design(item, &self.source.dir),
+                Kind::Manual => offline::manual(item),
+                Kind::Lint => self.lint(item),
+                Kind::Throughput => bench::throughput(self, unit),
+                Kind::Deterministic | Kind::Stress | Kind::Deadlock => self.check(unit),
+            }
+        };
+        result.duration_ms = started.elapsed().as_millis() as u64;
+        result
+    }
+
+    fn check(&self, unit: &Unit) -> TestResult {
+        let item = unit.item;
+        let sub = match self.ws.copy_for_run(&item.id, &self.source.dir, &self.source.files) {
+            Ok(s) => s,
+            Err(e) => return verdict::grader_error(item, &e.to_string()),
+        };
+        let job = json!({
+            "mode": "check",
+            "root": sub,
+            "checks": self.spec.checks,
+            "check": item.check,
+            "params": item.params,
+            "seeds": unit.seeds,
+            "instrument": item.instrument,
+            "lock_order": item.lock_order,
+            "trace": unit.trace.map(|p| json!({"probability": p})),
+        });
+        match self.grader.run(self.ws, &sub, job, item.timeout, &self.spec.limits) {
+            Ok(run) => verdict::from_run(item, unit, &run, &sub),
+            Err(e) => verdict::grader_error(item, &e.to_string()),
+        }
+    }
+
+    fn lint(&self, item: &Item) -> TestResult {
+        let sub = match self.ws.copy_for_run(&item.id, &self.source.dir, &self.source.files) {
+            Ok(s) => s,
+            Err(e) => return verdict::grader_error(item, &e.to_string()),
+        };
+        let rules = item.lint.as_ref().map(|l| l.rules.clone()).unwrap_or_default();
+        let job = json!({"mode": "lint", "root": sub, "files": submission::python_files(&self.source.files), "rules": rules});
+        match self.grader.run(self.ws, &sub, job, item.timeout, &self.spec.limits) {
+            Ok(run) => offline::lint_result(item, &run),
+            Err(e) => verdict::grader_error(item, &e.to_string()),
+        }
+    }
+}
+
+/// A code item that cannot run because the submission does not compile.
+fn skipped(item: &Item, compile: &Compile) -> TestResult {
+    let first = compile.errors.first();
+    let msg = match first {
+        Some(e) if e.line > 0 => format!("not run: {}:{}:{}: {} (see compile errors)", e.file, e.line, e.column, e.message),
+        Some(e) => format!("not run: {}", e.message),
+        None => "not run: the submission does not compile".into(),
+    };
+    let mut r = verdict::blank(item, Status::Skipped);
+    r.message = Some(msg);
+    r.location = first.filter(|e| e.line > 0).map(|e| format!("{}:{}", e.file, e.line));
+    r
+}

@@ -1,0 +1,172 @@
+//! Items judged without running the student's code: compile, quiz, design, manual; and lint's scoring.
+use super::verdict::{blank, grader_error, output_of};
+use crate::report::model::{Compile, Finding, Status, TestResult};
+use crate::runner::RunResult;
+use crate::spec::{self, Answer, Item};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub fn compile_item(item: &Item, compile: &Compile) -> TestResult {
+    if compile.ok {
+        return blank(item, Status::Passed);
+    }
+    let mut r = blank(item, Status::Failed);
+    let e = &compile.errors[0];
+    r.message = Some(if e.line > 0 {
+        format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message)
+    } else {
+        format!("{}: {}", e.file, e.message)
+    });
+    r.location = (e.line > 0).then(|| format!("{}:{}", e.file, e.line));
+    r
+}
+
+pub fn manual(item: &Item) -> TestResult {
+    let mut r = blank(item, Status::Pending);
+    r.message = Some("scored by an instructor".into());
+    r
+}
+
+pub fn quiz(item: &Item, dir: &Path) -> TestResult {
+    let Some(quiz) = &item.quiz else { return grader_error(item, "quiz item without questions") };
+    let path = dir.join(&quiz.answers_file);
+    let mut r = blank(item, Status::Failed);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(_) => {
+            r.message = Some(format!("no {} in the submission", quiz.answers_file));
+            r.hint = Some(format!("copy {} from the starter and fill in each answer", quiz.answers_file));
+            return r;
+        }
+    };
+    let answers: BTreeMap<String, Option<Answer>> = if text.trim().is_empty() {
+        BTreeMap::new()
+    } else {
+        match spec::parse_yaml(Path::new(&quiz.answers_file), &text) {
+            Ok(a) => a,
+            Err(e) => {
+                r.message = Some(format!("cannot read the answers: {e}"));
+                r.hint = Some("one line per question: `q1: b`, or `q2: [a, c]` for several".into());
+                return r;
+            }
+        }
+    };
+    let mut wrong = Vec::new();
+    let mut unanswered = Vec::new();
+    for (qid, q) in &quiz.questions {
+        match answers.get(qid).and_then(|a| a.as_ref()).map(Answer::choices) {
+            Some(given) if !given.is_empty() => {
+                if given != q.answer.choices() {
+                    wrong.push(qid.clone());
+                }
+            }
+            _ => unanswered.push(qid.clone()),
+        }
+    }
+    let total = quiz.questions.len();
+    let right = total - wrong.len() - unanswered.len();
+    r.points = item.points * right as f64 / total as f64;
+    r.runs = 1;
+    if right == total {
+        r.status = Status::Passed;
+        r.message = Some(format!("{right}/{total} right"));
+    } else {
+        let mut parts = vec![format!("{right}/{total} right")];
+        if !wrong.is_empty() {
+            parts.push(format!("wrong: {}", wrong.join(", ")));
+        }
+        if !unanswered.is_empty() {
+            parts.push(format!("unanswered: {}", unanswered.join(", ")));
+        }
+        r.message = Some(parts.join("; "));
+    }
+    r
+}
+
+/// Words in a markdown body, leaving out HTML comments (the starter's prompts live in them).
+fn words(text: &str) -> usize {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("<!--") {
+        out.push_str(&rest[..start]);
+        rest = match rest[start..].find("-->") {
+            Some(end) => &rest[start + end + 3..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).filter(|w| !w.contains("TODO")).count()
+}
+
+pub fn design(item: &Item, dir: &Path) -> TestResult {
+    let Some(d) = &item.design else { return grader_error(item, "design item without sections") };
+    let mut r = blank(item, Status::Pending);
+    let Ok(text) = std::fs::read_to_string(dir.join(&d.file)) else {
+        r.message = Some(format!("no {} in the submission (provisional 0; an instructor scores this item)", d.file));
+        return r;
+    };
+    // Split into (heading, body) at markdown headings.
+    let mut sections: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if let Some(h) = line.trim_start().strip_prefix('#') {
+            sections.push((h.trim_start_matches('#').trim().to_lowercase(), String::new()));
+        } else if let Some(last) = sections.last_mut() {
+            last.1.push_str(line);
+            last.1.push('\n');
+        }
+    }
+    let mut short = Vec::new();
+    let mut ok = 0;
+    for want in &d.sections {
+        let found = sections.iter().find(|(h, _)| h.contains(&want.to_lowercase()));
+        match found {
+            Some((_, body)) if words(body) >= d.min_words as usize => ok += 1,
+            Some((_, body)) => short.push(format!("`{want}` has {} words (needs {})", words(body), d.min_words)),
+            None => short.push(format!("`{want}` is missing")),
+        }
+    }
+    let total = d.sections.len().max(1);
+    r.points = item.points * ok as f64 / total as f64;
+    r.runs = 1;
+    r.message = Some(if short.is_empty() {
+        format!("provisional: all {total} sections present with substance; awaiting an instructor's score")
+    } else {
+        format!("provisional {ok}/{total} sections: {}; awaiting an instructor's score", short.join(", "))
+    });
+    r
+}
+
+pub fn lint_result(item: &Item, run: &RunResult) -> TestResult {
+    let Some(m) = run.of("lint").next() else {
+        let mut r = grader_error(item, &format!("the lint run did not answer ({})", run.exit_text()));
+        r.output = output_of(run);
+        return r;
+    };
+    let findings: Vec<Finding> = serde_json::from_value(m["findings"].clone()).unwrap_or_default();
+    let deduct = item.lint.as_ref().map(|l| l.deduct).unwrap_or(1.0);
+    let mut r = blank(item, if findings.is_empty() { Status::Passed } else { Status::Failed });
+    r.runs = 1;
+    r.points = (item.points - deduct * findings.len() as f64).max(0.0);
+    if let Some(f) = findings.first() {
+        r.message = Some(format!(
+            "{} finding(s); first: {}:{} [{}] {}",
+            findings.len(),
+            f.file,
+            f.line,
+            f.rule,
+            f.message
+        ));
+        r.location = Some(format!("{}:{}", f.file, f.line));
+        r.failed_runs = 1;
+    }
+    r.findings = findings;
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn comments_and_todos_are_not_words() {
+        assert_eq!(super::words("<!-- say why -->\nTODO\nWe order the locks. -- ok"), 5);
+    }
+}

@@ -1,0 +1,238 @@
+//! A run's result turned into a verdict: status, points, the first failure's message, the diagnosis.
+use crate::plan::Unit;
+use crate::report::model::{Diagnosis, Output, Status, TestResult, ThreadInfo};
+use crate::runner::{RunResult, Stop};
+use crate::spec::Item;
+use serde_json::Value;
+use std::path::Path;
+
+/// Output kept in a report per item.
+const REPORT_OUTPUT: usize = 8 * 1024;
+
+pub fn blank(item: &Item, status: Status) -> TestResult {
+    TestResult {
+        id: item.id.clone(),
+        name: item.name.clone(),
+        category: item.category,
+        kind: item.kind,
+        status,
+        points: if status == Status::Passed { item.points } else { 0.0 },
+        max_points: item.points,
+        duration_ms: 0,
+        runs: 0,
+        failed_runs: 0,
+        seed: None,
+        message: None,
+        hint: None,
+        location: None,
+        diagnosis: None,
+        measurement: None,
+        visibility: item.visibility,
+        findings: Vec::new(),
+        output: None,
+        peak_rss_kb: None,
+    }
+}
+
+/// The grader's or the spec's fault, never the student's: named, and worth nothing either way.
+pub fn grader_error(item: &Item, cause: &str) -> TestResult {
+    let mut r = blank(item, Status::Error);
+    r.message = Some(format!("grader error: {cause}"));
+    r
+}
+
+fn tail(s: &str, n: usize) -> String {
+    if s.len() <= n {
+        return s.to_string();
+    }
+    let mut start = s.len() - n;
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("[... {} bytes before]\n{}", start, &s[start..])
+}
+
+pub fn output_of(run: &RunResult) -> Option<Output> {
+    if run.stdout.total_bytes == 0 && run.stderr.total_bytes == 0 {
+        return None;
+    }
+    Some(Output {
+        stdout: tail(&run.stdout.text, REPORT_OUTPUT),
+        stderr: tail(&run.stderr.text, REPORT_OUTPUT),
+        truncated: run.stdout.truncated || run.stderr.truncated
+            || run.stdout.text.len() > REPORT_OUTPUT || run.stderr.text.len() > REPORT_OUTPUT,
+    })
+}
+
+fn location(v: &Value) -> Option<String> {
+    let file = v["file"].as_str()?;
+    Some(format!("{}:{}", file, v["line"].as_u64().unwrap_or(0)))
+}
+
+/// Judges a check run (deterministic, stress, deadlock).
+pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) -> TestResult {
+    let mut r = blank(item, Status::Passed);
+    r.peak_rss_kb = Some(run.peak_rss_bytes / 1024);
+    let runs: Vec<&Value> = run.of("run").collect();
+    let failed: Vec<&&Value> = runs.iter().filter(|m| m["ok"] != true).collect();
+    r.runs = runs.len() as u32;
+    r.failed_runs = failed.len() as u32;
+    r.seed = unit.seeds.first().copied();
+    let of_n = |what: &str| -> String {
+        if unit.seeds.len() > 1 {
+            format!("{what} (run {} of {})", runs.len() + 1, unit.seeds.len())
+        } else {
+            what.to_string()
+        }
+    };
+
+    if let Some(err) = run.of("error").next() {
+        r.status = Status::Error;
+        r.message = Some(format!("grader error: {}", err["message"].as_str().unwrap_or("harness error")));
+    } else if let Some(d) = run.of("deadlock").next() {
+        r.status = Status::Deadlock;
+        r.runs += 1;
+        r.failed_runs += 1;
+        r.seed = d["seed"].as_u64().or(r.seed);
+        let diagnosis: Option<Diagnosis> = serde_json::from_value(d["diagnosis"].clone()).ok();
+        r.message = diagnosis.as_ref().map(|d| d.summary.clone());
+        r.location = diagnosis.as_ref().and_then(|d| d.threads.first()).map(|t| format!("{}:{}", t.file, t.line));
+        r.diagnosis = diagnosis;
+        r.hint = Some(item.hint.clone().unwrap_or_else(|| {
+            "acquire locks in one global order everywhere, or never hold one lock while waiting for another".into()
+        }));
+    } else if run.stop != Stop::Exited {
+        let (status, message) = match &run.stop {
+            Stop::Timeout => (Status::Timeout, of_n(&format!("did not finish within {:.0} s", item.timeout.as_secs_f64()))),
+            Stop::Memory { peak_mb } => (Status::Crashed, format!(
+                "stopped: the processes used {peak_mb} MiB of memory, over this lab's limit")),
+            Stop::Processes { count } => (Status::Crashed, format!(
+                "stopped: {count} processes at once, over this lab's limit (a fork bomb, or workers never reaped?)")),
+            Stop::OutputFlood { bytes } => (Status::Crashed, format!(
+                "stopped: printed {} MiB of output", bytes / (1024 * 1024))),
+            Stop::Exited => unreachable!(),
+        };
+        r.status = status;
+        r.message = Some(message);
+        if status == Status::Timeout {
+            r.runs += 1;
+            r.failed_runs += 1;
+            r.seed = unit.seeds.get(runs.len()).copied().or(r.seed);
+            r.diagnosis = run.stacks.as_deref().map(|s| stacks_diagnosis(s, student_root));
+            if let Some(t) = r.diagnosis.as_ref().and_then(|d| d.threads.iter().find(|t| t.line > 0)) {
+                r.location = Some(format!("{}:{}", t.file, t.line));
+            }
+            r.hint = Some("a thread or process never finished: look for a wait nobody ends, or an endless loop".into());
+        }
+    } else if !run.has("done") {
+        r.status = Status::Crashed;
+        let mut msg = format!(
+            "the run ended ({}) before the check finished: os._exit(), a killed process or a crash in the student's code",
+            run.exit_text()
+        );
+        if run.forged > 0 {
+            msg.push_str(&format!("; {} line(s) on the result channel were not the grader's and were ignored", run.forged));
+        }
+        r.message = Some(msg);
+        r.runs += 1;
+        r.failed_runs += 1;
+    } else if let Some(first) = failed.first() {
+        r.status = Status::Failed;
+        r.seed = first["seed"].as_u64();
+        let msg = first["message"].as_str().unwrap_or("the check failed").to_string();
+        r.message = Some(if unit.seeds.len() > 1 {
+            format!("{msg} (failed {} of {} runs; first failing seed {})", failed.len(), runs.len(), r.seed.unwrap_or(0))
+        } else {
+            msg
+        });
+        r.hint = first["hint"].as_str().map(String::from).or_else(|| item.hint.clone());
+        r.location = location(&first["location"]);
+        r.diagnosis = serde_json::from_value(first["diagnosis"].clone()).ok();
+    } else if let Some(leak) = run.of("leaked").next() {
+        let procs = leak["processes"].as_array().cloned().unwrap_or_default();
+        r.status = Status::Failed;
+        r.message = Some(format!(
+            "{} child process(es) still running after the check: {}",
+            procs.len(),
+            procs.iter().take(3).map(|p| format!("pid {} `{}`", p["pid"], p["cmdline"].as_str().unwrap_or(""))).collect::<Vec<_>>().join(", ")
+        ));
+        r.hint = Some("join or shut down every worker: `with ProcessPoolExecutor() as pool:` or pool.close(); pool.join()".into());
+    } else if !run.strays.is_empty() {
+        r.status = Status::Failed;
+        r.message = Some(format!(
+            "{} process(es) outlived the run: {}",
+            run.strays.len(),
+            run.strays.iter().take(3).map(|(p, c)| format!("pid {p} `{c}`")).collect::<Vec<_>>().join(", ")
+        ));
+    } else if runs.len() < unit.seeds.len() {
+        r.status = Status::Crashed;
+        r.message = Some(format!("only {} of {} runs reported", runs.len(), unit.seeds.len()));
+    }
+    if r.status != Status::Passed {
+        r.points = 0.0;
+        r.output = output_of(run);
+    }
+    r
+}
+
+/// faulthandler's dump ("Thread 0x... (most recent call first):" then "  File "...", line N in f")
+/// as threads, each at its innermost frame in the student's files (or its innermost frame at all).
+pub fn stacks_diagnosis(dump: &str, student_root: &Path) -> Diagnosis {
+    let root = format!("{}/", student_root.display());
+    let mut threads = Vec::new();
+    let mut current: Option<(String, Vec<(String, u64, String)>)> = None;
+    let flush = |cur: Option<(String, Vec<(String, u64, String)>)>, out: &mut Vec<ThreadInfo>| {
+        if let Some((name, frames)) = cur {
+            let student = frames.iter().find(|f| f.0.starts_with(&root));
+            if let Some((file, line, func)) = student {
+                out.push(ThreadInfo {
+                    name,
+                    file: file.trim_start_matches(&root).to_string(),
+                    line: *line,
+                    function: func.clone(),
+                    waiting_for: None,
+                    holding: Vec::new(),
+                });
+            }
+        }
+    };
+    for line in dump.lines() {
+        let t = line.trim();
+        if t.starts_with("Thread 0x") || t.starts_with("Current thread 0x") {
+            flush(current.take(), &mut threads);
+            let id = t.split_whitespace().find(|w| w.starts_with("0x")).unwrap_or("?");
+            current = Some((format!("thread {id}"), Vec::new()));
+        } else if let Some(rest) = t.strip_prefix("File \"") {
+            if let (Some((file, after)), Some(cur)) = (rest.split_once("\", line "), current.as_mut()) {
+                let (num, func) = after.split_once(" in ").unwrap_or((after, "?"));
+                cur.1.push((file.to_string(), num.trim().parse().unwrap_or(0), func.trim().to_string()));
+            }
+        }
+    }
+    flush(current.take(), &mut threads);
+    let summary = if threads.is_empty() {
+        "no thread was in the student's code when it was stopped".to_string()
+    } else {
+        format!(
+            "still running when stopped: {}",
+            threads.iter().map(|t| format!("{} at {}:{} in {}", t.name, t.file, t.line, t.function)).collect::<Vec<_>>().join("; ")
+        )
+    };
+    Diagnosis { kind: "timeout".into(), summary, threads, cycle: Vec::new() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stacks_name_student_frames() {
+        let dump = "Thread 0x00007f01 (most recent call first):\n  File \"/usr/lib/python3.11/threading.py\", line 320 in wait\n  File \"/tmp/w/sub/queue_lab.py\", line 14 in get\n  File \"/tmp/h/grade_check.py\", line 80 in body\n\nCurrent thread 0x00007f02 (most recent call first):\n  File \"/tmp/h/grade_check.py\", line 99 in run\n";
+        let d = stacks_diagnosis(dump, Path::new("/tmp/w/sub"));
+        assert_eq!(d.threads.len(), 1);
+        assert_eq!(d.threads[0].file, "queue_lab.py");
+        assert_eq!(d.threads[0].line, 14);
+        assert_eq!(d.threads[0].function, "get");
+        assert!(d.summary.contains("queue_lab.py:14"));
+    }
+}

@@ -1,0 +1,327 @@
+"""Runs a lab's check function: once, N times under yield injection, or as a timed workload (bench)."""
+import faulthandler
+import importlib
+import importlib.util
+import os
+import random
+import signal
+import sys
+import threading
+import time
+import traceback
+
+
+class CheckFailed(Exception):
+    def __init__(self, message, hint=None, location=None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.location = location
+
+
+class StudentExit(Exception):
+    pass
+
+
+def _student_location(tb, root):
+    """The innermost frame of a traceback that is in the student's files, as 'file:line in fn'."""
+    found = None
+    for frame, lineno in traceback.walk_tb(tb):
+        fn = frame.f_code.co_filename
+        if fn.startswith(root):
+            found = (os.path.relpath(fn, root), lineno, frame.f_code.co_name)
+    return found
+
+
+def describe_exception(exc, root):
+    loc = _student_location(exc.__traceback__, root)
+    text = "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__
+    if loc:
+        text += " (at %s:%d in %s)" % loc
+    return text, loc
+
+
+class Ctx:
+    """What a check sees: parameters, a seeded RNG and helpers that fail with clear messages."""
+
+    CheckFailed = CheckFailed
+
+    def __init__(self, params, seed, root):
+        self.params = params or {}
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.root = root
+
+    def student(self, name):
+        try:
+            return importlib.import_module(name)
+        except SyntaxError as exc:
+            raise CheckFailed("%s.py has a syntax error at line %s: %s" % (name, exc.lineno, exc.msg))
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                raise CheckFailed("module %r not found: the submission has no %s.py" % (name, name),
+                                  hint="keep the file names of the starter")
+            raise CheckFailed("importing %s failed: %s" % (name, exc))
+        except SystemExit:
+            raise StudentExit("%s.py called sys.exit() on import" % name)
+        except CheckFailed:
+            raise
+        except Exception as exc:
+            text, loc = describe_exception(exc, self.root)
+            raise CheckFailed("importing %s raised %s" % (name, text), location=loc)
+
+    def fail(self, message, hint=None):
+        raise CheckFailed(message, hint)
+
+    def expect(self, cond, message, hint=None):
+        if not cond:
+            raise CheckFailed(message, hint)
+
+    def expect_eq(self, actual, expected, what, hint=None):
+        if actual != expected:
+            raise CheckFailed("%s: expected %r, got %r" % (what, expected, actual), hint)
+
+    def run_threads(self, targets, timeout=None, names=None):
+        errors = []
+        threads = []
+        for i, fn in enumerate(targets):
+            name = names[i] if names else "worker-%d" % i
+
+            def body(fn=fn, name=name):
+                try:
+                    fn()
+                except BaseException as exc:  # noqa: B036 - reported to the check
+                    errors.append((name, exc))
+            threads.append(threading.Thread(target=body, name=name, daemon=True))
+        for t in threads:
+            t.start()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for t in threads:
+            t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        alive = [t.name for t in threads if t.is_alive()]
+        if alive:
+            raise CheckFailed("%d thread(s) still running after %.1f s: %s" % (
+                len(alive), timeout, ", ".join(alive[:8])),
+                hint="a thread that never finishes usually waits for a lock or condition nobody releases")
+        if errors:
+            name, exc = errors[0]
+            if isinstance(exc, CheckFailed):
+                raise exc
+            if isinstance(exc, SystemExit):
+                raise StudentExit("thread %s called sys.exit()" % name)
+            text, loc = describe_exception(exc, self.root)
+            raise CheckFailed("thread %s raised %s" % (name, text), location=loc)
+
+    def call_with_timeout(self, fn, timeout):
+        box = {}
+
+        def body():
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # noqa: B036
+                box["error"] = exc
+        t = threading.Thread(target=body, name="call", daemon=True)
+        t.start()
+        t.join(timeout)
+        if t.is_alive():
+            raise CheckFailed("did not return within %.1f s" % timeout)
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+    def children(self):
+        return [pid for pid, _ in live_children()]
+
+
+def live_children():
+    """(pid, cmdline) of this process's children that are not zombies, nor multiprocessing's helpers."""
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, "rb") as fh:
+                stat = fh.read().decode(errors="replace")
+            rest = stat[stat.rindex(")") + 2:].split()
+            state, ppid = rest[0], int(rest[1])
+            if ppid != me or state in ("Z", "X"):
+                continue
+            with open("/proc/%s/cmdline" % entry, "rb") as fh:
+                cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (OSError, ValueError):
+            continue
+        if "resource_tracker" in cmd or "forkserver" in cmd:
+            continue
+        found.append((int(entry), cmd))
+    return found
+
+
+class Injector:
+    """Opcode-level tracing of the student's files, with a seeded chance of a thread switch at each opcode."""
+
+    def __init__(self, root, seed, probability):
+        self.root = root
+        self.rng = random.Random(seed ^ 0x5EED)
+        self.p = probability
+        self._interval = None
+
+    def _global(self, frame, event, arg):
+        if frame.f_code.co_filename.startswith(self.root):
+            frame.f_trace_opcodes = True
+            frame.f_trace_lines = False
+            return self._local
+        return None
+
+    def _local(self, frame, event, arg):
+        if event == "opcode" and self.rng.random() < self.p:
+            time.sleep(0)
+        return self._local
+
+    def __enter__(self):
+        self._interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-5)
+        threading.settrace(self._global)
+        sys.settrace(self._global)
+        return self
+
+    def __exit__(self, *exc):
+        sys.settrace(None)
+        threading.settrace(None)
+        sys.setswitchinterval(self._interval)
+
+
+def load_checks(path):
+    spec = importlib.util.spec_from_file_location("lab_checks", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lab_checks"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_once(fn, ctx, root):
+    """Calls the check; returns (ok, message, hint, location, exited)."""
+    try:
+        fn(ctx)
+        return True, None, None, None, False
+    except CheckFailed as exc:
+        return False, exc.message, exc.hint, exc.location, False
+    except StudentExit as exc:
+        return False, str(exc), "a library must not call sys.exit(): raise an exception instead", None, True
+    except SystemExit:
+        return False, "the student's code called sys.exit()", \
+            "a library must not call sys.exit(): raise an exception instead", None, True
+    except RecursionError as exc:
+        text, loc = describe_exception(exc, root)
+        return False, text, None, loc, False
+    except Exception as exc:
+        text, loc = describe_exception(exc, root)
+        return False, text, None, loc, False
+
+
+def _loc(loc):
+    return None if not loc else {"file": loc[0], "line": loc[1], "function": loc[2]}
+
+
+def run(job, chan, ctl):
+    root = os.path.realpath(job["root"])
+    sys.path.insert(0, root)
+    os.chdir(root)
+    stacks = open(job["stacks"], "w")
+    faulthandler.register(signal.SIGUSR1, file=stacks, all_threads=True)
+    instrumented = job.get("instrument", False)
+    current = {"index": 0, "seed": None}
+    if instrumented:
+        import grade_instrument as gi
+        gi.install(root + os.sep)
+
+        def report(diagnosis):
+            chan.send("deadlock", diagnosis=diagnosis, index=current["index"], seed=current["seed"])
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+        gi.Watchdog(report).start()
+    checks = load_checks(job["checks"])
+    fn = getattr(checks, job["check"])
+    if job["mode"] == "bench":
+        return bench(job, chan, ctl, fn, root)
+
+    trace = job.get("trace")
+    lock_order = instrumented and job.get("lock_order", False)
+    for index, seed in enumerate(job["seeds"]):
+        current["index"], current["seed"] = index, seed
+        ctx = Ctx(job.get("params"), seed, root)
+        random.seed(seed)
+        if lock_order:
+            gi.set_record_order(True)
+        if trace:
+            with Injector(root + os.sep, seed, trace["probability"]):
+                ok, message, hint, loc, exited = run_once(fn, ctx, root)
+        else:
+            ok, message, hint, loc, exited = run_once(fn, ctx, root)
+        diagnosis = None
+        if ok and lock_order:
+            diagnosis = gi.order_cycle()
+            if diagnosis:
+                ok, message = False, diagnosis["summary"]
+                hint = "take locks in one global order (for example by account id), whatever the direction"
+        chan.send("run", index=index, seed=seed, ok=ok, message=message, hint=hint,
+                  location=_loc(loc), diagnosis=diagnosis)
+        if exited:
+            break
+    leaked = _wait_children(job.get("leak_grace", 0.5))
+    if leaked:
+        chan.send("leaked", processes=[{"pid": p, "cmdline": c[:200]} for p, c in leaked])
+        for pid, _ in leaked:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    chan.send("done")
+
+
+def _wait_children(grace):
+    deadline = time.monotonic() + grace
+    while True:
+        left = live_children()
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.02)
+
+
+def bench(job, chan, ctl, fn, root):
+    ctx = Ctx(job.get("params"), job["seeds"][0], root)
+    ok, message, hint, loc, _ = run_once(lambda c: c.__setattr__("workload", fn(c)), ctx, root)
+    workload = getattr(ctx, "workload", None)
+    if ok and not callable(workload):
+        ok, message = False, "the lab's bench check did not return a callable workload"
+    if ok:
+        ok, message, hint, loc, _ = run_once(lambda c: workload(), ctx, root)  # warm-up
+    if not ok:
+        chan.send("run", index=0, seed=ctx.seed, ok=False, message=message, hint=hint, location=_loc(loc))
+        chan.send("done")
+        return
+    chan.send("ready")
+    min_sample = job.get("min_sample_ms", 100) / 1000.0
+    for line in ctl:
+        if line.strip() != "sample":
+            break
+        n, t0 = 0, time.perf_counter()
+        c0 = os.times()
+        while True:
+            try:
+                workload()
+            except BaseException as exc:  # noqa: B036
+                text, loc = describe_exception(exc, root)
+                chan.send("run", index=0, seed=ctx.seed, ok=False, message=text, location=_loc(loc))
+                chan.send("done")
+                return
+            n += 1
+            elapsed = time.perf_counter() - t0
+            if elapsed >= min_sample:
+                break
+        c1 = os.times()
+        cpu = (c1.user - c0.user) + (c1.system - c0.system) + \
+            (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
+        chan.send("sample", seconds=elapsed / n, iterations=n, cpu_seconds=cpu / n)
+    chan.send("done")

@@ -1,0 +1,360 @@
+"""Instrumented threading.Lock and threading.RLock, a wait-for-cycle watchdog and a lock-order graph.
+
+Installed before the student's code is imported. Every lock the student creates records who holds it,
+who waits for it and where (the student's file:line). A watchdog thread looks for a wait-for cycle among
+blocking acquires; `order_cycle()` looks for a lock-order inversion that could deadlock (Linux lockdep's
+rule, with gate locks: a cycle whose edges were all taken under one common lock cannot deadlock).
+"""
+import itertools
+import os
+import sys
+import threading
+import time
+
+_raw_allocate = threading._allocate_lock
+_get_ident = threading.get_ident
+_THREADING_FILE = threading.__file__
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+_state = None
+
+
+class _State:
+    def __init__(self, student_root):
+        self.student_root = student_root
+        self.waiting = {}  # thread ident -> (lock, site)   (blocking acquires with no timeout)
+        self.held = {}     # thread ident -> [lock, ...]
+        self.edges = {}    # (uid_a, uid_b) -> [occurrence, ...]
+        self.names = {}  # uid -> description, kept after the lock itself is gone
+        self.uids = itertools.count(1)
+        self.record_order = False
+
+
+def student_site(skip=2):
+    """(file, line, function) of the innermost student frame above the caller, else the first outside."""
+    try:
+        f = sys._getframe(skip)
+    except ValueError:
+        return ("?", 0, "?")
+    fallback = None
+    root = _state.student_root if _state else None
+    while f is not None:
+        fn = f.f_code.co_filename
+        if root and fn.startswith(root):
+            return (os.path.relpath(fn, root), f.f_lineno, f.f_code.co_name)
+        if fallback is None and fn != _THREADING_FILE and not fn.startswith(_HERE):
+            fallback = (os.path.basename(fn), f.f_lineno, f.f_code.co_name)
+        f = f.f_back
+    return fallback or ("?", 0, "?")
+
+
+def _thread_name(ident):
+    t = threading._active.get(ident)
+    return t.name if t is not None else "thread-%d (finished)" % ident
+
+
+class InstrumentedLock:
+    """A threading.Lock that records its holder, its waiters and where they are."""
+
+    _reentrant = False
+    _kind = "Lock"
+
+    def __init__(self):
+        self._lock = _raw_allocate()
+        self._uid = next(_state.uids)
+        self._created = student_site(3)
+        self._owner = None
+        self._owner_site = None
+        self._count = 0
+        _state.names[self._uid] = self.describe()
+
+    def describe(self):
+        f, line, fn = self._created
+        return "%s#%d (created at %s:%d in %s)" % (self._kind, self._uid, f, line, fn)
+
+    def acquire(self, blocking=True, timeout=-1):
+        me = _get_ident()
+        if self._reentrant and self._owner == me:
+            self._count += 1
+            return True
+        forever = blocking and timeout is not None and timeout < 0
+        site = student_site(2)
+        st = _state
+        if forever and st.record_order:
+            held = st.held.get(me)
+            if held:
+                _record_edges(st, me, held, self, site)
+        if self._lock.acquire(False):
+            self._took(me, site)
+            return True
+        if not blocking:
+            return False
+        if forever:
+            st.waiting[me] = (self, site)
+        try:
+            ok = self._lock.acquire(True, -1 if timeout is None else timeout)
+        finally:
+            if forever:
+                st.waiting.pop(me, None)
+        if ok:
+            self._took(me, site)
+        return ok
+
+    def _took(self, me, site):
+        self._owner = me
+        self._owner_site = site
+        self._count = 1
+        _state.held.setdefault(me, []).append(self)
+
+    def release(self):
+        me = _get_ident()
+        if self._reentrant:
+            if self._owner != me:
+                raise RuntimeError("cannot release un-acquired lock")
+            self._count -= 1
+            if self._count:
+                return
+        elif self._owner is None:
+            raise RuntimeError("release unlocked lock")
+        owner = self._owner
+        self._owner = None
+        self._owner_site = None
+        held = _state.held.get(owner)
+        if held is not None:
+            try:
+                held.remove(self)
+            except ValueError:
+                pass
+        self._lock.release()
+
+    def locked(self):
+        return self._lock.locked()
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc):
+        self.release()
+
+    def _at_fork_reinit(self):
+        self._lock = _raw_allocate()
+        self._owner = None
+        self._count = 0
+
+    # Condition support (RLock semantics are what Condition expects of these).
+    def _is_owned(self):
+        return self._owner == _get_ident()
+
+    def _release_save(self):
+        count = self._count
+        self._count = 1
+        self.release()
+        return count
+
+    def _acquire_restore(self, count):
+        self.acquire()
+        self._count = count
+
+    def __repr__(self):
+        return "<instrumented %s>" % self.describe()
+
+
+class InstrumentedRLock(InstrumentedLock):
+    _reentrant = True
+    _kind = "RLock"
+
+
+def _lock_factory(cls, raw):
+    def factory(*args, **kwargs):
+        # threading.py builds its own Events, Conditions and thread start-up on these names:
+        # those stay raw, or thread start-up breaks.
+        if sys._getframe(1).f_code.co_filename == _THREADING_FILE:
+            return raw(*args, **kwargs)
+        return cls()
+    factory.__name__ = cls._kind
+    return factory
+
+
+_tls = threading.local()
+_serials = itertools.count(1)
+
+
+def _thread_serial():
+    """A number unique to the calling thread for the whole run (thread idents are reused)."""
+    serial = getattr(_tls, "serial", None)
+    if serial is None:
+        serial = _tls.serial = next(_serials)
+    return serial
+
+
+def _record_edges(st, me, held, lock, site):
+    gates = frozenset(h._uid for h in held)
+    serial = _thread_serial()
+    for h in held:
+        if h is lock:
+            continue
+        occ = st.edges.setdefault((h._uid, lock._uid), [])
+        if len(occ) < 6 and not any(o[0] == serial for o in occ):
+            occ.append((serial, _thread_name(me), gates - {h._uid}, h._owner_site, site))
+
+
+def install(student_root):
+    global _state
+    _state = _State(student_root)
+    threading.Lock = _lock_factory(InstrumentedLock, _raw_allocate)
+    threading.RLock = _lock_factory(InstrumentedRLock, threading._CRLock or threading._PyRLock)
+    return _state
+
+
+def set_record_order(on):
+    _state.record_order = on
+    if on:
+        _state.edges.clear()
+
+
+def _site_text(site):
+    return "%s:%d in %s" % site if site else "?"
+
+
+def _thread_entry(ident, waiting_for=None, site=None):
+    held = [{"lock": h.describe(), "site": _site_text(h._owner_site)} for h in _state.held.get(ident, [])]
+    f, line, fn = site if site else ("?", 0, "?")
+    return {
+        "name": _thread_name(ident), "file": f, "line": line, "function": fn,
+        "waiting_for": waiting_for.describe() if waiting_for is not None else None,
+        "holding": [h["lock"] + " acquired at " + h["site"] for h in held],
+    }
+
+
+def find_wait_cycle():
+    """A cycle thread -> lock it waits for -> thread holding it -> ..., or None."""
+    waiting = dict(_state.waiting)
+    for start in waiting:
+        path, seen, t = [], set(), start
+        while t in waiting and t not in seen:
+            seen.add(t)
+            lock, site = waiting[t]
+            owner = lock._owner
+            if owner is None:
+                break
+            path.append((t, lock, site))
+            t = owner
+        if t == start and path:
+            return path
+    return None
+
+
+def find_orphaned_wait():
+    """A thread waiting forever for a lock whose holder has finished, or None."""
+    for t, (lock, site) in list(_state.waiting.items()):
+        owner = lock._owner
+        if owner is not None and owner not in threading._active:
+            return (t, lock, site, owner)
+    return None
+
+
+def describe_cycle(path):
+    threads = [_thread_entry(t, lock, site) for t, lock, site in path]
+    parts = []
+    for (t, lock, site) in path:
+        holder = lock._owner
+        parts.append("%s waits at %s for %s held by %s" % (
+            _thread_name(t), _site_text(site), lock.describe(), _thread_name(holder)))
+    return {
+        "kind": "deadlock",
+        "summary": "deadlock: " + "; ".join(parts),
+        "threads": threads,
+        "cycle": [_thread_name(t) for t, _, _ in path] + [_thread_name(path[0][0])],
+    }
+
+
+def describe_orphan(found):
+    t, lock, site, owner = found
+    return {
+        "kind": "deadlock",
+        "summary": "%s waits at %s for %s, but %s finished without releasing it (acquired at %s)" % (
+            _thread_name(t), _site_text(site), lock.describe(), _thread_name(owner),
+            _site_text(lock._owner_site)),
+        "threads": [_thread_entry(t, lock, site)],
+        "cycle": [],
+    }
+
+
+def order_cycle():
+    """A feasible lock-order cycle (distinct threads, no common gate lock), described; or None."""
+    graph = {}
+    for (a, b) in _state.edges:
+        graph.setdefault(a, set()).add(b)
+
+    def feasible(cycle_edges):
+        def pick(i, used_threads, gates):
+            if i == len(cycle_edges):
+                return []
+            for occ in _state.edges[cycle_edges[i]]:
+                if occ[0] in used_threads or (gates & occ[2]):
+                    continue
+                rest = pick(i + 1, used_threads | {occ[0]}, gates | occ[2])
+                if rest is not None:
+                    return [occ] + rest
+            return None
+        return pick(0, frozenset(), frozenset())
+
+    def cycles_from(start):
+        stack = [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start and len(path) >= 2:
+                    yield path
+                elif nxt not in path and nxt > start and len(path) < 6:
+                    stack.append((nxt, path + [nxt]))
+
+    for start in sorted(graph):
+        for path in cycles_from(start):
+            edges = [(path[i], path[(i + 1) % len(path)]) for i in range(len(path))]
+            occs = feasible(edges)
+            if occs is None:
+                continue
+            parts, threads = [], []
+            for (a, b), occ in zip(edges, occs):
+                da = _state.names.get(a, "lock#%d" % a)
+                db = _state.names.get(b, "lock#%d" % b)
+                parts.append("%s held %s (taken at %s) while acquiring %s at %s" % (
+                    occ[1], da, _site_text(occ[3]), db, _site_text(occ[4])))
+                f, line, fn = occ[4]
+                threads.append({"name": occ[1], "file": f, "line": line, "function": fn,
+                                "waiting_for": db, "holding": [da + " acquired at " + _site_text(occ[3])]})
+            return {
+                "kind": "potential_deadlock",
+                "summary": "can deadlock: locks are taken in opposite orders: " + "; ".join(parts),
+                "threads": threads,
+                "cycle": [t["name"] for t in threads],
+            }
+    return None
+
+
+class Watchdog(threading.Thread):
+    """Polls for a wait-for cycle; one that lasts two polls is a deadlock, reported then the run ends."""
+
+    def __init__(self, report, interval=0.05):
+        super().__init__(name="grade-watchdog", daemon=True)
+        self._report = report
+        self._interval = interval
+
+    def run(self):
+        last, orphan_since = None, None
+        while True:
+            time.sleep(self._interval)
+            path = find_wait_cycle()
+            key = tuple((t, id(lock)) for t, lock, _ in path) if path else None
+            if key is not None and key == last:
+                self._report(describe_cycle(path))
+                return
+            last = key
+            orphan = find_orphaned_wait()
+            if orphan is None:
+                orphan_since = None
+            elif orphan_since is None:
+                orphan_since = time.monotonic()
+            elif time.monotonic() - orphan_since > 1.0:
+                self._report(describe_orphan(orphan))
+                return

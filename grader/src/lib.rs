@@ -1,0 +1,146 @@
+//! `grade`: the grader and test harness of a course on Python parallelism, concurrency and async.
+//!
+//! Data flows one way: spec -> plan -> runs -> verdicts -> score -> reports.
+pub mod cli;
+pub mod course;
+pub mod error;
+pub mod grading;
+pub mod harness;
+pub mod plan;
+pub mod python;
+pub mod report;
+pub mod runner;
+pub mod score;
+pub mod spec;
+pub mod submission;
+pub mod verify;
+
+use clap::Parser;
+use cli::{Cli, Command, Common};
+use course::Course;
+use error::{Error, Result};
+use grading::Grader;
+use report::{Format, Style};
+use std::io::{IsTerminal, Write};
+
+/// Runs the command line; returns the exit status.
+pub fn run() -> i32 {
+    runner::interrupt::install();
+    // Orphans of the student's processes come to the grader, which kills and reaps them.
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("grade: error: {e}");
+            e.code()
+        }
+    }
+}
+
+fn grader(common: &Common) -> Result<Grader> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let course = Course::locate(common.specs.as_deref(), &cwd)?;
+    let python = python::Python::resolve(common.python.as_deref())?;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    Ok(Grader { course, python, jobs: common.jobs.unwrap_or(cores).max(1) })
+}
+
+fn color_for(stream_is_tty: bool) -> bool {
+    stream_is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn dispatch(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Some(Command::List(common)) => list(&common),
+        Some(Command::Check { labs, common }) => check(&labs, &common),
+        None => grade_one(cli.grade),
+    }
+}
+
+fn list(common: &Common) -> Result<i32> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let course = Course::locate(common.specs.as_deref(), &cwd)?;
+    let mut out = String::new();
+    for lab in course.labs()? {
+        match course.load(&lab) {
+            Ok(spec) => {
+                let pts = spec.items.len();
+                out.push_str(&format!("{lab:<16} {:<50} {pts} items\n", spec.title));
+            }
+            Err(e) => out.push_str(&format!("{lab:<16} (spec error: {e})\n")),
+        }
+    }
+    print!("{out}");
+    Ok(0)
+}
+
+fn grade_one(args: cli::GradeArgs) -> Result<i32> {
+    let Some(lab) = args.lab.as_deref() else {
+        return Err(Error::Usage("name a lab to grade (e.g. `grade lab-2.4`), or see `grade --help`".into()));
+    };
+    let g = grader(&args.common)?;
+    let spec = g.course.load(lab)?;
+    let submission = args.submission.clone().unwrap_or_else(|| g.course.starter(lab));
+    if !submission.is_dir() {
+        return Err(Error::Usage(format!("submission {}: no such directory", submission.display())));
+    }
+    let report = g.grade(&spec, &submission, args.seed)?;
+    let to_tty = args.out.is_none() && std::io::stdout().is_terminal();
+    let format = args.format.unwrap_or(if to_tty { Format::Human } else { Format::Json });
+    let style = Style { color: args.out.is_none() && color_for(to_tty), verbose: args.verbose };
+    let text = report::render(&report, format, &style);
+    match &args.out {
+        Some(path) => write_atomically(path, &text)?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+    Ok(match args.min_score {
+        Some(min) if report.score < min => 1,
+        _ => 0,
+    })
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory and a rename.
+pub fn write_atomically(path: &std::path::Path, text: &str) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(text.as_bytes()).map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+fn check(labs: &[String], common: &Common) -> Result<i32> {
+    let g = grader(common)?;
+    // Every spec first: a malformed one is an error of its own (exit 2), named with file and line.
+    let all = if labs.is_empty() { g.course.labs()? } else { labs.to_vec() };
+    for lab in &all {
+        g.course.load(lab)?;
+    }
+    let trials = verify::trials(&g.course, &all)?;
+    let color = color_for(std::io::stdout().is_terminal());
+    let mut failed = 0;
+    for trial in &trials {
+        let started = std::time::Instant::now();
+        let res = verify::run_trial(&g, trial);
+        let secs = started.elapsed().as_secs_f64();
+        match res {
+            Ok(r) => println!("{} {:<48} score {:>6}  {secs:5.1} s", paint(color, "32", "ok  "), trial.name(), r.score),
+            Err(why) => {
+                failed += 1;
+                println!("{} {:<48} {secs:5.1} s", paint(color, "31", "FAIL"), trial.name());
+                for line in why.lines() {
+                    println!("       {line}");
+                }
+            }
+        }
+    }
+    println!("\n{} passed, {} failed", trials.len() - failed, failed);
+    Ok(if failed > 0 { 1 } else { 0 })
+}
+
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+}

@@ -1,0 +1,23 @@
+//! Reporters: each turns a finished report into text. None re-runs or re-derives anything.
+pub mod human;
+pub mod model;
+
+use model::Report;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+pub struct Style {
+    pub color: bool,
+    pub verbose: bool,
+}
+
+pub fn render(report: &Report, format: Format, style: &Style) -> String {
+    match format {
+        Format::Human => human::render(report, style),
+        Format::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
+    }
+}

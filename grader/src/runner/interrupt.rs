@@ -1,0 +1,68 @@
+//! Ctrl-C and SIGTERM: every run's process tree is killed and every workspace removed before exiting.
+//! Runs live in their own sessions, so the terminal's SIGINT never reaches them: the grader must.
+use super::procs::{self, Tree};
+use nix::sys::signal::{kill, SigSet, Signal};
+use nix::unistd::Pid;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+static ROOTS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+pub fn add_root(pid: i32) {
+    ROOTS.lock().unwrap_or_else(|p| p.into_inner()).insert(pid);
+}
+
+pub fn remove_root(pid: i32) {
+    ROOTS.lock().unwrap_or_else(|p| p.into_inner()).remove(&pid);
+}
+
+pub fn add_dir(dir: PathBuf) {
+    DIRS.lock().unwrap_or_else(|p| p.into_inner()).push(dir);
+}
+
+pub fn remove_dir(dir: &std::path::Path) {
+    DIRS.lock().unwrap_or_else(|p| p.into_inner()).retain(|d| d != dir);
+}
+
+fn signals() -> SigSet {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGTERM);
+    set.add(Signal::SIGHUP);
+    set
+}
+
+/// Blocks the signals in the calling thread (call first, so every later thread inherits the mask)
+/// and waits for them on a thread of its own. Children get an empty mask back before exec.
+pub fn install() {
+    let set = signals();
+    if set.thread_block().is_err() {
+        return;
+    }
+    std::thread::spawn(move || {
+        if let Ok(sig) = set.wait() {
+            cleanup();
+            std::process::exit(128 + sig as i32);
+        }
+    });
+}
+
+/// Kills every live run's tree and every orphan adopted by the grader; removes the workspaces.
+pub fn cleanup() {
+    let roots: Vec<i32> = ROOTS.lock().unwrap_or_else(|p| p.into_inner()).iter().copied().collect();
+    for root in roots {
+        Tree::new(root).kill_all(Duration::from_millis(50));
+    }
+    let me = std::process::id() as i32;
+    for p in procs::scan() {
+        if p.ppid == me {
+            let _ = kill(Pid::from_raw(p.pid), Signal::SIGKILL);
+        }
+    }
+    for dir in DIRS.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,406 @@
+//! One isolated run of the Python harness: spawn, watch, stop, collect.
+//!
+//! Every run gets its own session (so its whole tree can be found and killed), a closed stdin, captured
+//! stdout/stderr with a cap, limits on address space, file size and core dumps, a watch on resident
+//! memory, process count and output volume, and two private pipes: fd 3 carries the harness's results,
+//! fd 4 the job. Results are JSON lines stamped with a nonce only the harness knows, so whatever the
+//! student's code prints, it cannot pass for a result.
+pub mod capture;
+pub mod exclusive;
+pub mod interrupt;
+pub mod procs;
+
+use crate::error::{Error, Result};
+use crate::spec::Limits;
+use capture::{Captured, Drain};
+use nix::sys::resource::{setrlimit, Resource};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use procs::Tree;
+use serde_json::Value;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How much output a run may produce at all before it is stopped as a flood.
+const OUTPUT_FLOOD_BYTES: u64 = 64 * 1024 * 1024;
+const POLL: Duration = Duration::from_millis(20);
+
+/// What to run: the interpreter, the harness, the job it receives, and the limits.
+pub struct RunSpec<'a> {
+    pub python: &'a Path,
+    pub harness: &'a Path,
+    pub workdir: &'a Path,
+    pub job: Value,
+    pub timeout: Duration,
+    pub limits: &'a Limits,
+}
+
+/// Why a run stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stop {
+    /// The harness said `done` or the root exited by itself.
+    Exited,
+    Timeout,
+    Memory { peak_mb: u64 },
+    Processes { count: u32 },
+    OutputFlood { bytes: u64 },
+}
+
+/// Everything a finished run left: messages, how it ended, its output and its resource use.
+#[derive(Debug)]
+pub struct RunResult {
+    pub messages: Vec<Value>,
+    pub stop: Stop,
+    pub exit: Option<ExitStatus>,
+    pub stdout: Captured,
+    pub stderr: Captured,
+    pub stacks: Option<String>,
+    /// Processes of the tree still alive after the root exited (killed since).
+    pub strays: Vec<(i32, String)>,
+    /// Lines on the result channel that did not carry the nonce.
+    pub forged: u32,
+    pub peak_rss_bytes: u64,
+    pub duration: Duration,
+}
+
+impl RunResult {
+    pub fn has(&self, kind: &str) -> bool {
+        self.messages.iter().any(|m| m["type"] == kind)
+    }
+
+    pub fn of(&self, kind: &str) -> impl Iterator<Item = &Value> {
+        let kind = kind.to_string();
+        self.messages.iter().filter(move |m| m["type"] == kind.as_str())
+    }
+
+    pub fn exit_text(&self) -> String {
+        match self.exit {
+            Some(s) if s.code().is_some() => format!("exit status {}", s.code().unwrap_or_default()),
+            Some(s) => match s.signal() {
+                Some(sig) => format!(
+                    "signal {}",
+                    Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or_else(|_| sig.to_string())
+                ),
+                None => "unknown status".into(),
+            },
+            None => "still running".into(),
+        }
+    }
+}
+
+/// A running harness process.
+pub struct Run {
+    child: Child,
+    tree: Tree,
+    rx: mpsc::Receiver<Line>,
+    ctl: Option<File>,
+    stdout: Option<Drain>,
+    stderr: Option<Drain>,
+    started: Instant,
+    deadline: Instant,
+    limits: Limits,
+    stacks_path: PathBuf,
+    messages: Vec<Value>,
+    forged: u32,
+    peak_rss: u64,
+    check_pid: Option<i32>,
+    stop: Option<Stop>,
+    exit: Option<ExitStatus>,
+    last_scan: Instant,
+}
+
+enum Line {
+    Msg(Value),
+    Forged,
+}
+
+fn nonce() -> String {
+    use rand::Rng;
+    let n: u128 = rand::thread_rng().gen();
+    format!("{n:032x}")
+}
+
+impl Run {
+    /// Starts the harness on `spec.job`.
+    pub fn spawn(spec: RunSpec) -> Result<Run> {
+        let (res_r, res_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| Error::Internal(format!("pipe: {e}")))?;
+        let (ctl_r, ctl_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| Error::Internal(format!("pipe: {e}")))?;
+        let nonce = nonce();
+        let stacks_path = spec.workdir.with_file_name(format!(
+            "stacks-{}.txt",
+            spec.workdir.file_name().and_then(|s| s.to_str()).unwrap_or("run")
+        ));
+        let mut job = spec.job;
+        job["nonce"] = Value::String(nonce.clone());
+        job["stacks"] = Value::String(stacks_path.display().to_string());
+        let mem = spec.limits.memory_mb;
+        let address_space = (mem * 4 + 2048) * 1024 * 1024;
+        let (res_fd, ctl_fd) = (res_w.as_raw_fd(), ctl_r.as_raw_fd());
+        let tmp = spec.workdir.with_file_name("tmp");
+        let _ = std::fs::create_dir_all(&tmp);
+        let mut cmd = Command::new(spec.python);
+        cmd.arg("-I").arg("-B").arg(spec.harness);
+        cmd.current_dir(spec.workdir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()))
+            .env("HOME", &tmp)
+            .env("TMPDIR", &tmp)
+            .env("LANG", "C.UTF-8")
+            .env("MALLOC_ARENA_MAX", "2")
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: only async-signal-safe calls (setsid, fcntl, dup2, setrlimit) between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                nix::sys::signal::SigSet::empty().thread_set_mask()?;
+                nix::unistd::setsid().map_err(std::io::Error::from)?;
+                let r = nix::fcntl::fcntl(res_fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))?;
+                let c = nix::fcntl::fcntl(ctl_fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))?;
+                nix::unistd::dup2(r, 3)?;
+                nix::unistd::dup2(c, 4)?;
+                setrlimit(Resource::RLIMIT_AS, address_space, address_space)?;
+                setrlimit(Resource::RLIMIT_CORE, 0, 0)?;
+                let fsize = 256 * 1024 * 1024;
+                setrlimit(Resource::RLIMIT_FSIZE, fsize, fsize)?;
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().map_err(|e| Error::Python(format!(
+            "cannot start the Python interpreter {}: {e}. Install CPython 3.11 or pass --python PATH.",
+            spec.python.display()
+        )))?;
+        interrupt::add_root(child.id() as i32);
+        drop(res_w);
+        drop(ctl_r);
+        let cap = (spec.limits.output_kb * 1024) as usize;
+        let stdout = Drain::start(child.stdout.take().expect("piped stdout"), cap);
+        let stderr = Drain::start(child.stderr.take().expect("piped stderr"), cap);
+        let rx = read_results(res_r, nonce);
+        let mut ctl = File::from(ctl_w);
+        let line = serde_json::to_string(&job).map_err(|e| Error::Internal(e.to_string()))? + "\n";
+        let _ = ctl.write_all(line.as_bytes());
+        let started = Instant::now();
+        Ok(Run {
+            tree: Tree::new(child.id() as i32),
+            child,
+            rx,
+            ctl: Some(ctl),
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+            started,
+            deadline: started + spec.timeout,
+            limits: spec.limits.clone(),
+            stacks_path,
+            messages: Vec::new(),
+            forged: 0,
+            peak_rss: 0,
+            check_pid: None,
+            stop: None,
+            exit: None,
+            last_scan: started - POLL,
+        })
+    }
+
+    /// Sends one command line to the harness (bench mode).
+    pub fn send(&mut self, line: &str) {
+        if let Some(ctl) = self.ctl.as_mut() {
+            let _ = ctl.write_all(format!("{line}\n").as_bytes());
+        }
+    }
+
+    /// Sets a new deadline from now (bench mode: each sample gets its own).
+    pub fn extend(&mut self, by: Duration) {
+        self.deadline = Instant::now() + by;
+    }
+
+    /// The next result message, watching limits meanwhile; `None` once the run has stopped.
+    pub fn next_message(&mut self) -> Option<Value> {
+        loop {
+            if self.stop.is_some() {
+                return None;
+            }
+            match self.rx.recv_timeout(POLL) {
+                Ok(Line::Msg(m)) => {
+                    if m["type"] == "hello" {
+                        self.check_pid = m["pid"].as_i64().map(|p| p as i32);
+                    }
+                    self.messages.push(m.clone());
+                    return Some(m);
+                }
+                Ok(Line::Forged) => self.forged += 1,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    // Every writer is gone: the run is over once the root has exited.
+                    if let Ok(status) = self.child.wait() {
+                        self.exit = Some(status);
+                    }
+                    self.stop = Some(Stop::Exited);
+                    return None;
+                }
+            }
+            self.watch();
+        }
+    }
+
+    /// One look at the run: has it exited, outgrown a limit, or run out of time?
+    fn watch(&mut self) {
+        if self.stop.is_some() {
+            return;
+        }
+        if let Ok(Some(status)) = self.child.try_wait() {
+            self.exit = Some(status);
+            // Give the reader a moment to deliver what was written before the exit.
+            let until = Instant::now() + Duration::from_millis(200);
+            while Instant::now() < until {
+                match self.rx.recv_timeout(Duration::from_millis(20)) {
+                    Ok(Line::Msg(m)) => self.messages.push(m),
+                    Ok(Line::Forged) => self.forged += 1,
+                    Err(_) => break,
+                }
+            }
+            self.stop = Some(Stop::Exited);
+            return;
+        }
+        if self.last_scan.elapsed() >= POLL {
+            self.last_scan = Instant::now();
+            let usage = self.tree.refresh();
+            self.peak_rss = self.peak_rss.max(usage.rss_bytes);
+            if usage.rss_bytes > self.limits.memory_mb * 1024 * 1024 {
+                self.stop = Some(Stop::Memory { peak_mb: usage.rss_bytes / (1024 * 1024) });
+            } else if usage.alive > self.limits.processes {
+                self.stop = Some(Stop::Processes { count: usage.alive });
+            }
+        }
+        let out = self.stdout.as_ref().map(|d| d.total.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(0)
+            + self.stderr.as_ref().map(|d| d.total.load(std::sync::atomic::Ordering::Relaxed)).unwrap_or(0);
+        if self.stop.is_none() && out > OUTPUT_FLOOD_BYTES {
+            self.stop = Some(Stop::OutputFlood { bytes: out });
+        }
+        if self.stop.is_none() && Instant::now() >= self.deadline {
+            self.stop = Some(Stop::Timeout);
+            self.dump_stacks();
+        }
+        if self.stop.is_some() {
+            self.tree.kill_all(Duration::from_millis(300));
+        }
+    }
+
+    /// Asks the check process for every thread's stack (faulthandler on SIGUSR1) before the kill.
+    fn dump_stacks(&mut self) {
+        if let Some(pid) = self.check_pid {
+            if kill(Pid::from_raw(pid), Signal::SIGUSR1).is_ok() {
+                let until = Instant::now() + Duration::from_millis(400);
+                let mut last = 0;
+                while Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(40));
+                    let len = std::fs::metadata(&self.stacks_path).map(|m| m.len()).unwrap_or(0);
+                    if len > 0 && len == last {
+                        break;
+                    }
+                    last = len;
+                }
+            }
+        }
+    }
+
+    /// Reads messages until the harness says `done` or the run stops; then ends the run.
+    pub fn wait(mut self) -> RunResult {
+        while let Some(m) = self.next_message() {
+            if m["type"] == "done" || m["type"] == "deadlock" {
+                break;
+            }
+        }
+        self.finish()
+    }
+
+    /// Ends the run: lets the root exit (briefly), kills whatever is left, and collects everything.
+    pub fn finish(mut self) -> RunResult {
+        self.ctl = None;
+        let until = Instant::now() + Duration::from_secs(2);
+        while self.exit.is_none() && self.stop.as_ref().is_none_or(|s| *s == Stop::Exited) {
+            match self.child.try_wait() {
+                Ok(Some(status)) => self.exit = Some(status),
+                _ if Instant::now() > until => break,
+                _ => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        let strays = if self.exit.is_some() && self.stop.as_ref().is_none_or(|s| *s == Stop::Exited) {
+            std::thread::sleep(Duration::from_millis(50));
+            self.tree.others_alive()
+        } else {
+            Vec::new()
+        };
+        self.tree.kill_all(Duration::from_millis(200));
+        if self.exit.is_none() {
+            self.exit = self.child.wait().ok();
+        }
+        let stop = self.stop.clone().unwrap_or(Stop::Exited);
+        // Messages written before the kill are still in the pipe.
+        while let Ok(line) = self.rx.recv_timeout(Duration::from_millis(100)) {
+            match line {
+                Line::Msg(m) => self.messages.push(m),
+                Line::Forged => self.forged += 1,
+            }
+        }
+        let wait = Duration::from_millis(500);
+        let stdout = self.stdout.take().map(|d| d.finish(wait)).unwrap_or_default();
+        let stderr = self.stderr.take().map(|d| d.finish(wait)).unwrap_or_default();
+        let stacks = std::fs::read_to_string(&self.stacks_path).ok().filter(|s| !s.trim().is_empty());
+        RunResult {
+            messages: std::mem::take(&mut self.messages),
+            stop,
+            exit: self.exit,
+            stdout,
+            stderr,
+            stacks,
+            strays,
+            forged: self.forged,
+            peak_rss_bytes: self.peak_rss,
+            duration: self.started.elapsed(),
+        }
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        // Whatever happens to the grader's control flow, nothing of a run survives it.
+        self.tree.kill_all(Duration::from_millis(50));
+        let _ = self.child.try_wait();
+        interrupt::remove_root(self.tree.root());
+    }
+}
+
+/// Reads nonce-stamped JSON lines from the result pipe on a thread of its own.
+fn read_results(fd: OwnedFd, nonce: String) -> mpsc::Receiver<Line> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let reader = BufReader::new(File::from(fd).take(256 * 1024 * 1024));
+        for line in reader.split(b'\n') {
+            let Ok(line) = line else { break };
+            let parsed: Option<Value> = serde_json::from_slice(&line).ok();
+            let msg = match parsed {
+                Some(mut v) if v["nonce"] == nonce.as_str() => {
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("nonce");
+                    }
+                    Line::Msg(v)
+                }
+                _ => Line::Forged,
+            };
+            if tx.send(msg).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}

@@ -1,0 +1,81 @@
+//! Points into categories, categories into groups, groups into the score: the course's weights.
+use crate::report::model::{CategoryScore, GroupScore, Status, TestResult};
+use crate::spec::{Category, Group};
+
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+pub struct Scores {
+    pub categories: Vec<CategoryScore>,
+    pub groups: Vec<GroupScore>,
+    pub total: f64,
+}
+
+/// earned_fraction = sum(points) / sum(max_points) per category; points = weight x fraction.
+pub fn score(tests: &[TestResult]) -> Scores {
+    let categories: Vec<CategoryScore> = Category::ALL
+        .iter()
+        .map(|&cat| {
+            let of: Vec<&TestResult> = tests.iter().filter(|t| t.category == cat).collect();
+            let max: f64 = of.iter().map(|t| t.max_points).sum();
+            let got: f64 = of.iter().map(|t| t.points.clamp(0.0, t.max_points)).sum();
+            let fraction = if max > 0.0 { got / max } else { 0.0 };
+            CategoryScore {
+                id: cat,
+                group: cat.group(),
+                weight: cat.weight(),
+                earned_fraction: (fraction * 10_000.0).round() / 10_000.0,
+                points: round2(cat.weight() * fraction),
+                provisional: of.iter().any(|t| t.status == Status::Pending),
+            }
+        })
+        .collect();
+    let groups: Vec<GroupScore> = Group::ALL
+        .iter()
+        .map(|&g| GroupScore {
+            id: g,
+            weight: g.weight(),
+            points: round2(categories.iter().filter(|c| c.group == g).map(|c| c.points).sum()),
+        })
+        .collect();
+    let total = round2(categories.iter().map(|c| c.points).sum());
+    Scores { categories, groups, total }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{Kind, Visibility};
+
+    fn t(cat: Category, points: f64, max: f64, status: Status) -> TestResult {
+        TestResult {
+            id: "x".into(), name: "x".into(), category: cat, kind: Kind::Deterministic, status, points,
+            max_points: max, duration_ms: 0, runs: 1, failed_runs: 0, seed: None, message: None, hint: None,
+            location: None, diagnosis: None, measurement: None, visibility: Visibility::Visible,
+            findings: vec![], output: None, peak_rss_kb: None,
+        }
+    }
+
+    #[test]
+    fn full_marks_add_up_to_100() {
+        let tests: Vec<TestResult> = Category::ALL.iter().map(|&c| t(c, 3.0, 3.0, Status::Passed)).collect();
+        let s = score(&tests);
+        assert_eq!(s.total, 100.0);
+        assert_eq!(s.groups[0].points, 70.0);
+        assert_eq!(s.groups[1].points, 30.0);
+    }
+
+    #[test]
+    fn categories_weigh_fractions_not_points() {
+        let mut tests: Vec<TestResult> = Category::ALL.iter().map(|&c| t(c, 0.0, 1.0, Status::Failed)).collect();
+        tests.push(t(Category::CompletionQuality, 1.0, 1.0, Status::Passed)); // 1 of 2 -> 20 of 40
+        tests.push(t(Category::Design, 2.0, 4.0, Status::Pending));
+        let s = score(&tests);
+        assert_eq!(s.categories[0].points, 20.0);
+        assert_eq!(s.categories[4].earned_fraction, 0.4);
+        assert!(s.categories[4].provisional);
+        assert!(!s.categories[0].provisional);
+        assert_eq!(s.total, 24.0);
+    }
+}

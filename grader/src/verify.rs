@@ -1,0 +1,170 @@
+//! A lab's own expectations: the solution scores full marks, the starter does not, each fixture gets
+//! the verdicts its expect.yaml names. Used by `grade check` and by the test suite (one trial each).
+use crate::course::Course;
+use crate::error::{Error, Result};
+use crate::grading::Grader;
+use crate::report::model::{Report, Status};
+use crate::spec::{self, Kind, Spec};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The starter must stay below this total.
+pub const STARTER_MAX: f64 = 50.0;
+
+#[derive(Debug, Clone)]
+pub enum Case {
+    Solution,
+    Starter,
+    Fixture(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Trial {
+    pub lab: String,
+    pub case: Case,
+    pub dir: PathBuf,
+}
+
+impl Trial {
+    pub fn name(&self) -> String {
+        match &self.case {
+            Case::Solution => format!("{}::solution", self.lab),
+            Case::Starter => format!("{}::starter", self.lab),
+            Case::Fixture(f) => format!("{}::fixture::{f}", self.lab),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub description: String,
+    #[serde(default)]
+    pub compile: Option<CompileExpect>,
+    #[serde(default)]
+    pub tests: BTreeMap<String, Status>,
+    #[serde(default)]
+    pub message_contains: BTreeMap<String, String>,
+    #[serde(default)]
+    pub score: Option<Bounds>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum CompileExpect {
+    Ok,
+    Error,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// Every trial of the given labs (all labs when empty), in course order.
+pub fn trials(course: &Course, labs: &[String]) -> Result<Vec<Trial>> {
+    let labs = if labs.is_empty() { course.labs()? } else { labs.to_vec() };
+    let mut out = Vec::new();
+    for lab in labs {
+        out.push(Trial { lab: lab.clone(), case: Case::Solution, dir: course.solution(&lab) });
+        out.push(Trial { lab: lab.clone(), case: Case::Starter, dir: course.starter(&lab) });
+        for (name, dir) in course.fixtures(&lab) {
+            out.push(Trial { lab: lab.clone(), case: Case::Fixture(name), dir });
+        }
+    }
+    Ok(out)
+}
+
+pub fn load_expect(dir: &Path) -> Result<Expect> {
+    let path = dir.join("expect.yaml");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    spec::parse_yaml(&path, &text)
+}
+
+/// Grades a trial's submission and compares the report with what it must get.
+/// `Err` carries every mismatch, one per line.
+pub fn run_trial(grader: &Grader, trial: &Trial) -> std::result::Result<Report, String> {
+    let spec = grader.course.load(&trial.lab).map_err(|e| e.to_string())?;
+    if !trial.dir.is_dir() {
+        return Err(format!("{} is missing", trial.dir.display()));
+    }
+    let expect = match &trial.case {
+        Case::Fixture(_) => Some(load_expect(&trial.dir).map_err(|e| e.to_string())?),
+        _ => None,
+    };
+    let report = grader.grade(&spec, &trial.dir, None).map_err(|e| e.to_string())?;
+    let problems = match (&trial.case, &expect) {
+        (Case::Solution, _) => solution_problems(&report),
+        (Case::Starter, _) => starter_problems(&report),
+        (Case::Fixture(_), Some(e)) => fixture_problems(&spec, &report, e),
+        (Case::Fixture(_), None) => vec!["no expect.yaml".into()],
+    };
+    if problems.is_empty() { Ok(report) } else { Err(problems.join("\n")) }
+}
+
+fn describe(t: &crate::report::model::TestResult) -> String {
+    format!("{} {} {}/{}: {}", t.id, t.status.as_str(), t.points, t.max_points, t.message.as_deref().unwrap_or(""))
+}
+
+pub fn solution_problems(r: &Report) -> Vec<String> {
+    let mut p = Vec::new();
+    if !r.compile.ok {
+        p.push(format!("does not compile: {:?}", r.compile.errors));
+    }
+    for t in &r.tests {
+        let automatic = !matches!(t.kind, Kind::Design | Kind::Manual);
+        let ok = if automatic { t.status == Status::Passed } else { t.status == Status::Pending };
+        if !ok || (t.points - t.max_points).abs() > 1e-9 {
+            p.push(format!("not full marks: {}", describe(t)));
+        }
+    }
+    if (r.score - 100.0).abs() > 1e-9 {
+        p.push(format!("score {} instead of 100", r.score));
+    }
+    p
+}
+
+pub fn starter_problems(r: &Report) -> Vec<String> {
+    let mut p = Vec::new();
+    if !r.compile.ok {
+        p.push(format!("the starter must compile: {:?}", r.compile.errors));
+    }
+    if r.score >= STARTER_MAX {
+        p.push(format!("the starter scores {} (must stay below {STARTER_MAX})", r.score));
+    }
+    p
+}
+
+pub fn fixture_problems(spec: &Spec, r: &Report, e: &Expect) -> Vec<String> {
+    let mut p = Vec::new();
+    let want_compile = e.compile.unwrap_or(CompileExpect::Ok);
+    if (want_compile == CompileExpect::Ok) != r.compile.ok {
+        p.push(format!("compile: expected {:?}, got ok={} {:?}", want_compile, r.compile.ok, r.compile.errors));
+    }
+    for (id, want) in &e.tests {
+        if !spec.items.iter().any(|i| &i.id == id) {
+            p.push(format!("expect.yaml names `{id}`, which is not an item of {}", spec.id));
+            continue;
+        }
+        match r.tests.iter().find(|t| &t.id == id) {
+            Some(t) if t.status == *want => {}
+            Some(t) => p.push(format!("{id}: expected {}, got {}", want.as_str(), describe(t))),
+            None => p.push(format!("{id}: missing from the report")),
+        }
+    }
+    for (id, text) in &e.message_contains {
+        let msg = r.tests.iter().find(|t| &t.id == id).and_then(|t| t.message.clone()).unwrap_or_default();
+        if !msg.to_lowercase().contains(&text.to_lowercase()) {
+            p.push(format!("{id}: message should contain {text:?}, was {msg:?}"));
+        }
+    }
+    if let Some(b) = &e.score {
+        if b.min.is_some_and(|m| r.score < m) || b.max.is_some_and(|m| r.score > m) {
+            p.push(format!("score {} outside [{:?}, {:?}]", r.score, b.min, b.max));
+        }
+    }
+    p
+}

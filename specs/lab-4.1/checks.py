@@ -1,0 +1,254 @@
+"""Checks for lab-4.1, CPU-bound parallelisation (`primes.py`).
+
+Standard library only. The oracle is a sieve of Eratosthenes computed here, so
+parallel results are compared with the true count, not with the student's own
+`count_primes` (a wrong serial count must not make a wrong parallel count look
+right, nor the other way round).
+"""
+
+import os
+import threading
+import time
+from math import isqrt
+
+MODULE = "primes"
+
+
+# --------------------------------------------------------------------------
+# helpers
+
+def _true_count(lo, hi):
+    """Number of primes p with lo <= p < hi (sieve; the grader's oracle)."""
+    if hi <= 2 or lo >= hi:
+        return 0
+    sieve = bytearray([1]) * hi
+    sieve[0:2] = b"\0\0"
+    for p in range(2, isqrt(hi - 1) + 1):
+        if sieve[p]:
+            sieve[p * p::p] = bytes(len(range(p * p, hi, p)))
+    return sieve.count(1, max(lo, 0), hi)
+
+
+def _call_repr(name, lo, hi, workers=None, pass_workers=True):
+    if not pass_workers:
+        return f"{name}({lo}, {hi})"
+    return f"{name}({lo}, {hi}, workers={workers})"
+
+
+def _call(ctx, what, fn, timeout):
+    """Run fn() in a thread with a time limit and return its result."""
+    box = []
+    ctx.call_with_timeout(lambda: box.append(fn()), timeout)
+    if not box:
+        ctx.fail(f"{what} did not return a value within {timeout} s")
+    return box[0]
+
+
+def _helper_pids():
+    """Pids of multiprocessing's own long-lived helpers (not the student's workers).
+
+    The resource tracker (started by the spawn and forkserver start methods, or by
+    shared memory) and the fork server live for the whole interpreter by design.
+    """
+    pids = set()
+    try:
+        from multiprocessing import resource_tracker
+        pid = getattr(resource_tracker._resource_tracker, "_pid", None)
+        if pid:
+            pids.add(pid)
+    except Exception:  # private attribute: best effort only
+        pass
+    try:
+        from multiprocessing import forkserver
+        pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+        if pid:
+            pids.add(pid)
+    except Exception:
+        pass
+    return pids
+
+
+def _worker_children(ctx):
+    helpers = _helper_pids()
+    return sorted(p for p in ctx.children() if p not in helpers)
+
+
+def _check_counts(ctx, fn_name, cases, timeout, hint, default_workers=False):
+    """cases: [lo, hi] or [lo, hi, workers]; compares with the sieve."""
+    primes = ctx.student(MODULE)
+    fn = getattr(primes, fn_name, None)
+    ctx.expect(callable(fn), f"primes.py defines no function {fn_name}()",
+               hint=f"define {fn_name} at module level, with the signature in the starter")
+    for case in cases:
+        lo, hi = case[0], case[1]
+        expected = case[3] if len(case) > 3 else _true_count(lo, hi)
+        if fn_name == "count_primes":
+            what = f"count_primes({lo}, {hi})"
+            got = _call(ctx, what, lambda: fn(lo, hi), timeout)
+        elif len(case) > 2 and case[2] == "omitted":
+            what = _call_repr(fn_name, lo, hi, pass_workers=False)
+            got = _call(ctx, what, lambda: fn(lo, hi), timeout)
+        else:
+            workers = case[2] if len(case) > 2 else None
+            what = _call_repr(fn_name, lo, hi, workers)
+            got = _call(ctx, what, lambda: fn(lo, hi, workers=workers), timeout)
+        ctx.expect(isinstance(got, int) and not isinstance(got, bool),
+                   f"{what} returned {got!r} ({type(got).__name__}), expected the int {expected}",
+                   hint="return the count as an int")
+        ctx.expect(got == expected,
+                   f"{what}: expected {expected} primes in [{lo}, {hi}), got {got}"
+                   + (f" ({got - expected:+d})" if isinstance(got, int) else ""),
+                   hint=hint)
+
+
+# --------------------------------------------------------------------------
+# completion_quality
+
+def count_primes_known(ctx):
+    """count_primes on ranges whose counts are well known ([lo, hi, expected])."""
+    cases = ctx.params["cases"]
+    for lo, hi, expected in cases:  # the spec's numbers are checked against the oracle too
+        if _true_count(lo, hi) != expected:
+            raise AssertionError(f"spec error: primes in [{lo}, {hi}) is {_true_count(lo, hi)}, "
+                                 f"not {expected}")
+    _check_counts(ctx, "count_primes", [[lo, hi, None, e] for lo, hi, e in cases],
+                  ctx.params["call_timeout"],
+                  hint="count p with lo <= p < hi (hi excluded); test divisors d while d*d <= n")
+
+
+def count_primes_edges(ctx):
+    """Empty and reversed ranges, numbers below 2, 2 itself, squares of primes."""
+    _check_counts(ctx, "count_primes", ctx.params["cases"], ctx.params["call_timeout"],
+                  hint="lo >= hi is an empty range (0); 0, 1 and negatives are not prime; "
+                       "2 is prime; test divisors up to and including isqrt(n)")
+
+
+def parallel_even_splits(ctx):
+    """parallel_count_primes equals the true count when hi - lo divides evenly by workers."""
+    _check_counts(ctx, "parallel_count_primes", ctx.params["cases"], ctx.params["call_timeout"],
+                  hint="each chunk [a, b) must start where the previous one ended, "
+                       "and their counts must be summed")
+
+
+def parallel_uneven_splits(ctx):
+    """Remainders at the chunk edges, and more workers than numbers in the range."""
+    _check_counts(ctx, "parallel_count_primes", ctx.params["cases"], ctx.params["call_timeout"],
+                  hint="the last chunk must end exactly at hi even when (hi - lo) is not a "
+                       "multiple of the number of chunks (lo + (hi - lo) * i // n for the edges "
+                       "does it), and a range smaller than workers still has to be counted")
+
+
+def parallel_workers_default(ctx):
+    """workers=1, workers=None and the argument left out, plus empty ranges."""
+    _check_counts(ctx, "parallel_count_primes", ctx.params["cases"], ctx.params["call_timeout"],
+                  hint="workers=None (the default) means one worker per available core, e.g. "
+                       "len(os.sched_getaffinity(0)); workers=1 is one worker process; "
+                       "an empty range gives 0")
+
+
+# --------------------------------------------------------------------------
+# problem_solving
+
+def no_process_left(ctx):
+    """Every worker process has ended and been joined when the call returns."""
+    primes = ctx.student(MODULE)
+    timeout = ctx.params["call_timeout"]
+    before = _worker_children(ctx)
+    ctx.expect(not before, f"child processes alive before the first call: {before} "
+                           "(importing primes.py must not start processes)",
+               hint="start worker processes inside parallel_count_primes, not at import")
+    for lo, hi, workers in ctx.params["cases"]:
+        what = _call_repr("parallel_count_primes", lo, hi, workers)
+        got = _call(ctx, what, lambda: primes.parallel_count_primes(lo, hi, workers=workers),
+                    timeout)
+        expected = _true_count(lo, hi)
+        ctx.expect_eq(got, expected, f"{what} (primes in [{lo}, {hi}))")
+        left = _worker_children(ctx)
+        ctx.expect(not left,
+                   f"after {what} returned, {len(left)} child process(es) were still alive "
+                   f"(pids {', '.join(map(str, left))})",
+                   hint="use the pool in a with-block (ProcessPoolExecutor or multiprocessing.Pool),"
+                        " or close() and join() it before returning; never keep a pool in a "
+                        "global between calls")
+
+
+def work_in_worker_processes(ctx):
+    """The counting happens in child processes: their CPU time (os.times) grows.
+
+    os.times() counts a child's CPU time in children_user/children_system once the
+    child has ended and been waited for. Threads, or a pool that computes nothing
+    while the parent counts, leave those at zero and spend the CPU time in this
+    process instead.
+    """
+    primes = ctx.student(MODULE)
+    lo, hi, workers = ctx.params["lo"], ctx.params["hi"], ctx.params["workers"]
+    what = _call_repr("parallel_count_primes", lo, hi, workers)
+    t0 = os.times()
+    got = _call(ctx, what, lambda: primes.parallel_count_primes(lo, hi, workers=workers),
+                ctx.params["call_timeout"])
+    t1 = os.times()
+    ctx.expect_eq(got, _true_count(lo, hi), f"{what} (primes in [{lo}, {hi}))")
+    children = (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
+    parent = (t1.user - t0.user) + (t1.system - t0.system)
+    total = children + parent
+    share = children / total if total > 0 else 0.0
+    ctx.expect(
+        children >= ctx.params["min_children_cpu_s"] and share >= ctx.params["min_children_share"],
+        f"{what}: worker processes used {children:.2f} s of CPU, this process {parent:.2f} s "
+        f"(children's share {share:.0%}, at least {ctx.params['min_children_share']:.0%} expected): "
+        "the counting did not run in child processes that were joined",
+        hint="threads cannot count primes in parallel (the GIL); send the chunks to worker "
+             "processes (ProcessPoolExecutor / multiprocessing.Pool) and let them do the counting")
+
+
+def workers_run_at_once(ctx):
+    """With workers=2, two worker processes are alive at the same time during the call."""
+    primes = ctx.student(MODULE)
+    lo, hi, workers = ctx.params["lo"], ctx.params["hi"], ctx.params["workers"]
+    what = _call_repr("parallel_count_primes", lo, hi, workers)
+    interval = ctx.params["poll_ms"] / 1000.0
+    done = threading.Event()
+    seen = {"max": 0, "pids": set(), "polls": 0}
+
+    def sample():
+        while not done.is_set():
+            pids = _worker_children(ctx)
+            seen["polls"] += 1
+            seen["pids"].update(pids)
+            seen["max"] = max(seen["max"], len(pids))
+            time.sleep(interval)
+
+    sampler = threading.Thread(target=sample, name="children-sampler", daemon=True)
+    sampler.start()
+    try:
+        got = _call(ctx, what, lambda: primes.parallel_count_primes(lo, hi, workers=workers),
+                    ctx.params["call_timeout"])
+    finally:
+        done.set()
+        sampler.join()
+    ctx.expect_eq(got, _true_count(lo, hi), f"{what} (primes in [{lo}, {hi}))")
+    need = ctx.params["min_alive"]
+    ctx.expect(seen["max"] >= need,
+               f"{what}: at most {seen['max']} worker process(es) were alive at once "
+               f"({len(seen['pids'])} seen in all, {seen['polls']} polls); {need} expected",
+               hint="start all the workers before waiting for any result: one pool of `workers` "
+                    "processes, not a pool of 1 and not start()+join() one process at a time")
+
+
+# --------------------------------------------------------------------------
+# performance (throughput)
+
+def bench_parallel(ctx):
+    """The timed workload: parallel_count_primes on a range, default workers."""
+    primes = ctx.student(MODULE)
+    lo, hi = ctx.params["lo"], ctx.params["hi"]
+    expected = _true_count(lo, hi)
+    fn = primes.parallel_count_primes
+
+    def run():
+        got = fn(lo, hi)
+        if got != expected:
+            ctx.fail(f"parallel_count_primes({lo}, {hi}): expected {expected}, got {got}",
+                     hint="a fast wrong answer earns no performance points")
+
+    return run
