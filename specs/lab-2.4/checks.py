@@ -332,29 +332,39 @@ def no_starvation(ctx):
 
 
 def real_concurrency(ctx):
-    """Non-neighbours eat at the same time: the table is not serialised."""
+    """Non-neighbours eat at the same time: the table is not serialised.
+
+    Runs `dinners` dinners and keeps the best one, so one unlucky schedule does not fail a correct
+    solution: a serial table never gets below ~1.0 of the serial time, a good one reaches ~0.6.
+    """
     p = ctx.params
     n, meals = int(p["n"]), int(p["meals"])
     hold = float(p.get("hold", 0.02))
-    table, result, wall = _dine(ctx, n, meals, hold, p.get("timeout_s", 5), 0.0)
-    _check_meals(ctx, table, result, n, meals)
-    busy = table.busy
     need = int(p.get("min_together", 2))
     frac = float(p.get("max_wall_fraction", 0.8))
-    if table.max_together < need:
-        ctx.fail(f"dine({n}, {meals}, eat) with a {hold * 1000:.0f} ms meal: never were {need} "
-                 f"philosophers eating at once (at most {table.max_together}); dine() took "
-                 f"{wall * 1000:.0f} ms for {busy * 1000:.0f} ms of meals eaten one after the other. "
-                 f"Philosophers who share no fork (such as 0 and 2) should eat at the same time.",
+    runs = []
+    for _ in range(int(p.get("dinners", 1))):
+        table, result, wall = _dine(ctx, n, meals, hold, p.get("timeout_s", 5), 0.0)
+        _check_meals(ctx, table, result, n, meals)
+        runs.append((wall / max(table.busy, 1e-9), wall, table.busy, table.max_together, table.max_group))
+        if runs[-1][0] <= frac and table.max_together >= need:
+            return
+    together = max(r[3] for r in runs)
+    best = min(runs)
+    timings = "; ".join(f"{w * 1000:.0f} ms for {b * 1000:.0f} ms of meals" for _, w, b, _, _ in runs)
+    if together < need:
+        ctx.fail(f"dine({n}, {meals}, eat) with a {hold * 1000:.0f} ms meal, {_plural(len(runs), 'dinner')}: "
+                 f"never were {need} philosophers eating at once (at most {together}); the dinners took "
+                 f"{timings}: the meals were served one after the other. Philosophers who share no "
+                 f"fork (such as 0 and 2) should eat at the same time.",
                  hint="a philosopher should wait only for its own two forks; a single lock around "
                       "the whole meal (a 'table lock') makes everybody wait for everybody")
-    ctx.expect(wall <= frac * busy,
-               f"dine({n}, {meals}, eat) took {wall * 1000:.0f} ms for {busy * 1000:.0f} ms of meals: "
-               f"more than {frac:.0%} of the time it would take to serve them one by one "
-               f"(at most {table.max_together} philosophers ever ate together, "
-               f"{_names(table.max_group)})",
-               hint="keep the time a philosopher holds forks to the meal itself, and do not make "
-                    "philosophers wait for anything but their own two forks")
+    ctx.fail(f"dine({n}, {meals}, eat) with a {hold * 1000:.0f} ms meal: even the best of "
+             f"{_plural(len(runs), 'dinner')} took {best[0]:.0%} of the time it would take to serve "
+             f"the meals one by one (at most {frac:.0%} expected; {timings}). At most "
+             f"{best[3]} philosophers ever ate together ({_names(best[4])}).",
+             hint="keep the time a philosopher holds forks to the meal itself, and do not make "
+                  "philosophers wait for anything but their own two forks")
 
 
 # ---------------------------------------------------------------------------

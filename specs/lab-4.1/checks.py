@@ -9,6 +9,7 @@ right, nor the other way round).
 import os
 import threading
 import time
+import traceback
 from math import isqrt
 
 MODULE = "primes"
@@ -35,10 +36,37 @@ def _call_repr(name, lo, hi, workers=None, pass_workers=True):
     return f"{name}({lo}, {hi}, workers={workers})"
 
 
+def _student_line(exc):
+    """' (at primes.py:LINE in FUNC)' for the innermost frame of the student's module, or ''."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if os.path.basename(f.filename) == MODULE + ".py"]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" (at {MODULE}.py:{f.lineno} in {f.name})"
+
+
 def _call(ctx, what, fn, timeout):
-    """Run fn() in a thread with a time limit and return its result."""
+    """Run fn() in a thread with a time limit and return its result.
+
+    A pickling error gets its own hint; any other exception is left to the harness,
+    which names its type, message and the student's file:line.
+    """
     box = []
-    ctx.call_with_timeout(lambda: box.append(fn()), timeout)
+
+    def body():
+        try:
+            box.append(fn())
+        except Exception as exc:
+            text = f"{type(exc).__name__}: {exc}"
+            if "pickl" in text.lower():
+                ctx.fail(f"{what} raised {text}{_student_line(exc)}",
+                         hint="everything sent to a worker process is pickled, and a function is "
+                              "pickled by its importable name: define the worker function at the "
+                              "top level of primes.py (no lambda, no nested def)")
+            raise
+
+    ctx.call_with_timeout(body, timeout)
     if not box:
         ctx.fail(f"{what} did not return a value within {timeout} s")
     return box[0]

@@ -111,6 +111,7 @@ impl Grader {
             let r = ctx.judge(unit);
             results.lock().unwrap_or_else(|p| p.into_inner())[idx] = Some(r);
         }
+        crate::runner::interrupt::sweep_orphans();
         let tests: Vec<TestResult> =
             results.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().flatten().collect();
         let scores = score::score(&tests);

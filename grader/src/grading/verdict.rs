@@ -119,7 +119,8 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
             r.failed_runs += 1;
             r.seed = unit.seeds.get(runs.len()).copied().or(r.seed);
             r.diagnosis = run.stacks.as_deref().map(|s| stacks_diagnosis(s, student_root));
-            if let Some(t) = r.diagnosis.as_ref().and_then(|d| d.threads.iter().find(|t| t.line > 0)) {
+            let in_student = |t: &&ThreadInfo| t.line > 0 && student_root.join(&t.file).is_file();
+            if let Some(t) = r.diagnosis.as_ref().and_then(|d| d.threads.iter().find(in_student)) {
                 r.location = Some(format!("{}:{}", t.file, t.line));
             }
             r.hint = Some("a thread or process never finished: look for a wait nobody ends, or an endless loop".into());
@@ -157,13 +158,14 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
             procs.iter().take(3).map(|p| format!("pid {} `{}`", p["pid"], p["cmdline"].as_str().unwrap_or(""))).collect::<Vec<_>>().join(", ")
         ));
         r.hint = Some("join or shut down every worker: `with ProcessPoolExecutor() as pool:` or pool.close(); pool.join()".into());
-    } else if !run.strays.is_empty() {
+    } else if let Some(strays) = strays(run) {
         r.status = Status::Failed;
         r.message = Some(format!(
-            "{} process(es) outlived the run: {}",
-            run.strays.len(),
-            run.strays.iter().take(3).map(|(p, c)| format!("pid {p} `{c}`")).collect::<Vec<_>>().join(", ")
+            "{} process(es) outlived the check (detached with setsid or orphaned): {}",
+            strays.len(),
+            strays.iter().take(3).map(|(p, c)| format!("pid {p} `{c}`")).collect::<Vec<_>>().join(", ")
         ));
+        r.hint = Some("every process you start must be waited for before your function returns".into());
     } else if runs.len() < unit.seeds.len() {
         r.status = Status::Crashed;
         r.message = Some(format!("only {} of {} runs reported", runs.len(), unit.seeds.len()));
@@ -175,25 +177,37 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
     r
 }
 
+/// Processes that outlived the check: reported by the harness's supervisor or found by the grader.
+fn strays(run: &RunResult) -> Option<Vec<(i64, String)>> {
+    let mut out: Vec<(i64, String)> = run
+        .of("strays")
+        .flat_map(|m| m["processes"].as_array().cloned().unwrap_or_default())
+        .map(|p| (p["pid"].as_i64().unwrap_or(0), p["cmdline"].as_str().unwrap_or("").to_string()))
+        .collect();
+    out.extend(run.strays.iter().map(|(p, c)| (*p as i64, c.clone())));
+    (!out.is_empty()).then_some(out)
+}
+
 /// faulthandler's dump ("Thread 0x... (most recent call first):" then "  File "...", line N in f")
 /// as threads, each at its innermost frame in the student's files (or its innermost frame at all).
 pub fn stacks_diagnosis(dump: &str, student_root: &Path) -> Diagnosis {
     let root = format!("{}/", student_root.display());
     let mut threads = Vec::new();
     let mut current: Option<(String, Vec<(String, u64, String)>)> = None;
+    let is_harness = |f: &str| f.rsplit('/').next().is_some_and(|b| b.starts_with("grade_") || b == "checks.py");
     let flush = |cur: Option<(String, Vec<(String, u64, String)>)>, out: &mut Vec<ThreadInfo>| {
-        if let Some((name, frames)) = cur {
-            let student = frames.iter().find(|f| f.0.starts_with(&root));
-            if let Some((file, line, func)) = student {
-                out.push(ThreadInfo {
-                    name,
-                    file: file.trim_start_matches(&root).to_string(),
-                    line: *line,
-                    function: func.clone(),
-                    waiting_for: None,
-                    holding: Vec::new(),
-                });
-            }
+        let Some((name, frames)) = cur else { return };
+        // The innermost frame in the student's files; else, for a thread that never left the standard
+        // library (a Thread whose target is Event.wait), its innermost frame. Harness threads are left out.
+        let pick = frames.iter().find(|f| f.0.starts_with(&root)).or_else(|| {
+            (!frames.iter().any(|f| is_harness(&f.0))).then(|| frames.first()).flatten()
+        });
+        if let Some((file, line, func)) = pick {
+            let file = match file.strip_prefix(&root) {
+                Some(rel) => rel.to_string(),
+                None => file.rsplit('/').next().unwrap_or(file).to_string(),
+            };
+            out.push(ThreadInfo { name, file, line: *line, function: func.clone(), waiting_for: None, holding: Vec::new() });
         }
     };
     for line in dump.lines() {
@@ -229,10 +243,13 @@ mod tests {
     fn stacks_name_student_frames() {
         let dump = "Thread 0x00007f01 (most recent call first):\n  File \"/usr/lib/python3.11/threading.py\", line 320 in wait\n  File \"/tmp/w/sub/queue_lab.py\", line 14 in get\n  File \"/tmp/h/grade_check.py\", line 80 in body\n\nCurrent thread 0x00007f02 (most recent call first):\n  File \"/tmp/h/grade_check.py\", line 99 in run\n";
         let d = stacks_diagnosis(dump, Path::new("/tmp/w/sub"));
-        assert_eq!(d.threads.len(), 1);
+        assert_eq!(d.threads.len(), 1, "the harness's own thread is left out");
         assert_eq!(d.threads[0].file, "queue_lab.py");
         assert_eq!(d.threads[0].line, 14);
         assert_eq!(d.threads[0].function, "get");
         assert!(d.summary.contains("queue_lab.py:14"));
+        let lib_only = "Thread 0x01 (most recent call first):\n  File \"/usr/lib/python3.11/threading.py\", line 320 in wait\n  File \"/usr/lib/python3.11/threading.py\", line 1038 in _bootstrap\n";
+        let d = stacks_diagnosis(lib_only, Path::new("/tmp/w/sub"));
+        assert_eq!((d.threads[0].file.as_str(), d.threads[0].line), ("threading.py", 320));
     }
 }

@@ -6,7 +6,7 @@
 //! the temporary directory, so they hold across every grader process of the user (batch, tests, students).
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{File, OpenOptions};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub struct Guard {
     _main: Option<Flock<File>>,
@@ -14,7 +14,9 @@ pub struct Guard {
 }
 
 fn lock_file(name: &str) -> Option<File> {
-    let dir: PathBuf = std::env::temp_dir().join(format!("grade-locks-{}", nix::unistd::getuid()));
+    // A fixed place, whatever TMPDIR says, so every grader of this user on the machine meets here.
+    let base = if Path::new("/tmp").is_dir() { PathBuf::from("/tmp") } else { std::env::temp_dir() };
+    let dir = base.join(format!("grade-locks-{}", nix::unistd::getuid()));
     std::fs::create_dir_all(&dir).ok()?;
     OpenOptions::new().create(true).truncate(false).read(true).write(true).open(dir.join(name)).ok()
 }

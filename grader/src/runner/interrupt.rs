@@ -50,6 +50,20 @@ pub fn install() {
     });
 }
 
+/// Kills and reaps the grader's adopted orphans (it is the child subreaper): processes of finished runs
+/// that escaped their run's tree. Roots of runs still going are left alone.
+pub fn sweep_orphans() {
+    let me = std::process::id() as i32;
+    let roots: BTreeSet<i32> = ROOTS.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    for p in procs::scan() {
+        if p.ppid == me && !roots.contains(&p.pid) {
+            let mut tree = Tree::new(p.pid);
+            tree.kill_all(Duration::from_millis(0));
+            let _ = nix::sys::wait::waitpid(Pid::from_raw(p.pid), Some(nix::sys::wait::WaitPidFlag::WNOHANG));
+        }
+    }
+}
+
 /// Kills every live run's tree and every orphan adopted by the grader; removes the workspaces.
 pub fn cleanup() {
     let roots: Vec<i32> = ROOTS.lock().unwrap_or_else(|p| p.into_inner()).iter().copied().collect();

@@ -58,23 +58,16 @@ def main():
     if job["mode"] != "bench":
         ctl.close()
         ctl = None
-    # A supervisor stays between the grader and the student's code, so that the code cannot
-    # reach the grader with os.getppid(); the supervisor just relays the exit status.
+    # A supervisor stays between the grader and the student's code, so that the code cannot reach the
+    # grader with os.getppid(). It is also the child subreaper of everything below it: a process that
+    # escapes with setsid() and loses its parent comes back to it, is reported and killed.
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    _become_subreaper()
     pid = os.fork()
     if pid:
-        os.close(RESULT_FD)
         if ctl is not None:
             ctl.close()
-        while True:
-            try:
-                _, status = os.waitpid(pid, 0)
-                break
-            except InterruptedError:
-                continue
-        if os.WIFSIGNALED(status):
-            os.kill(os.getpid(), os.WTERMSIG(status))
-        os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
+        supervise(pid, Channel(_hide_fd(RESULT_FD), nonce))
     signal.signal(signal.SIGUSR1, signal.SIG_DFL)
     chan = Channel(_hide_fd(RESULT_FD), nonce)
     del nonce
@@ -87,6 +80,69 @@ def main():
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def _become_subreaper():
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except Exception:  # not Linux, or no libc: the grader's own subreaper still catches them
+        pass
+
+
+def _my_children():
+    me = os.getpid()
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, "rb") as fh:
+                stat = fh.read().decode(errors="replace")
+            rest = stat[stat.rindex(")") + 2:].split()
+            if int(rest[1]) != me:
+                continue
+            if rest[0] in ("Z", "X"):
+                os.waitpid(int(entry), os.WNOHANG)
+                continue
+            with open("/proc/%s/cmdline" % entry, "rb") as fh:
+                cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            kids.append((int(entry), cmd))
+        except (OSError, ValueError):
+            continue
+    return kids
+
+
+def supervise(pid, chan):
+    """Waits for the check process, then reports and kills whatever it left behind; relays its status."""
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    deadline = time.monotonic() + 0.2
+    strays, reported = {}, False
+    while True:
+        kids = _my_children()
+        if not kids:
+            break
+        for p, cmd in kids:
+            strays.setdefault(p, cmd)
+        if time.monotonic() >= deadline:
+            if not reported:
+                reported = True
+                chan.send("strays", processes=[{"pid": p, "cmdline": c[:200]} for p, c in strays.items()])
+            for p, _ in kids:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+        time.sleep(0.02)
+    if os.WIFSIGNALED(status):
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
 
 
 def run_job(job, chan, ctl):

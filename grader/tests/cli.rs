@@ -1,0 +1,417 @@
+//! The command line as users meet it: exit codes, messages, reports, and what grading leaves behind.
+//! Uses the small course in tests/data: a lab whose submissions each misbehave in one way.
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+fn specs() -> PathBuf {
+    data().join("course/specs")
+}
+
+fn submission(name: &str) -> PathBuf {
+    data().join("submissions").join(name)
+}
+
+fn grade() -> Command {
+    let mut cmd = Command::cargo_bin("grade").expect("the grade binary");
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// Grades a submission of lab-0.1 and returns the JSON report (exit status 0 asserted).
+fn report(dir: &Path) -> Value {
+    let out = grade()
+        .args(["lab-0.1", "--format", "json", "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(dir)
+        .output()
+        .expect("grade runs");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
+
+fn test<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["tests"].as_array().unwrap().iter().find(|t| t["id"] == id).unwrap_or_else(|| panic!("no test {id}"))
+}
+
+fn status(report: &Value, id: &str) -> String {
+    test(report, id)["status"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn unknown_lab_exits_2_and_lists_the_labs() {
+    grade()
+        .args(["lab-9.9", "--specs"])
+        .arg(specs())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no lab `lab-9.9`").and(predicate::str::contains("lab-0.1")));
+}
+
+#[test]
+fn list_names_each_lab() {
+    grade().arg("list").arg("--specs").arg(specs()).assert().success().stdout(predicate::str::contains("lab-0.1"));
+}
+
+#[test]
+fn no_lab_is_a_usage_error() {
+    grade().args(["--specs"]).arg(specs()).assert().code(2).stderr(predicate::str::contains("name a lab"));
+}
+
+#[test]
+fn bad_format_is_a_usage_error() {
+    grade().args(["lab-0.1", "--format", "xml"]).assert().code(2);
+}
+
+/// Copies the test course into a temp dir with the spec rewritten by `edit`.
+fn broken_course(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("specs");
+    std::fs::create_dir_all(to.join("lab-0.1")).unwrap();
+    let text = std::fs::read_to_string(specs_path()).unwrap();
+    std::fs::write(to.join("lab-0.1.yaml"), edit(&text)).unwrap();
+    std::fs::copy(specs().join("lab-0.1/checks.py"), to.join("lab-0.1/checks.py")).unwrap();
+    dir
+}
+
+fn specs_path() -> PathBuf {
+    specs().join("lab-0.1.yaml")
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).expect("needle in spec") + 1
+}
+
+#[test]
+fn an_unknown_kind_names_file_line_and_key() {
+    let dir = broken_course(|t| t.replacen("kind: stress", "kind: stres", 1));
+    let line = line_of(&std::fs::read_to_string(dir.path().join("specs/lab-0.1.yaml")).unwrap(), "kind: stres");
+    grade()
+        .args(["lab-0.1", "--specs"])
+        .arg(dir.path().join("specs"))
+        .arg("--submission")
+        .arg(submission("infinite-loop"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("lab-0.1.yaml:{line}:")))
+        .stderr(predicate::str::contains("key `kind`"))
+        .stderr(predicate::str::contains("unknown variant `stres`"));
+}
+
+#[test]
+fn an_unknown_key_and_a_missing_check_are_named() {
+    let dir = broken_course(|t| t.replacen("    check: call_main\n", "    check: call_main\n    colour: red\n", 1));
+    grade().args(["list", "--specs"]).arg(dir.path().join("specs")).assert().success().stdout(
+        predicate::str::contains("spec error").and(predicate::str::contains("key `colour`")),
+    );
+    let dir = broken_course(|t| t.replacen("check: call_main", "check: call_mian", 1));
+    let line = line_of(&std::fs::read_to_string(dir.path().join("specs/lab-0.1.yaml")).unwrap(), "call_mian");
+    grade()
+        .args(["check", "--specs"])
+        .arg(dir.path().join("specs"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("lab-0.1.yaml:{line}:")).and(predicate::str::contains("no function `def call_mian(ctx)`")));
+}
+
+#[test]
+fn a_category_without_items_is_an_error() {
+    let dir = broken_course(|t| t.replace("category: best_practices", "category: design"));
+    grade()
+        .args(["lab-0.1", "--specs"])
+        .arg(dir.path().join("specs"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("key `items`").and(predicate::str::contains("best_practices")));
+}
+
+#[test]
+fn a_key_of_another_kind_is_an_error() {
+    let dir = broken_course(|t| t.replacen("    check: call_main\n", "    check: call_main\n    samples: 3\n", 1));
+    grade()
+        .args(["lab-0.1", "--specs"])
+        .arg(dir.path().join("specs"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("key `samples`: does not apply to an item of kind `deterministic`"));
+}
+
+#[test]
+fn a_missing_submission_directory_exits_2() {
+    grade()
+        .args(["lab-0.1", "--specs"])
+        .arg(specs())
+        .args(["--submission", "/nonexistent/dir"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/dir"));
+}
+
+#[test]
+fn a_syntax_error_is_reported_with_file_and_line_and_code_items_skipped() {
+    let r = report(&submission("syntax-error"));
+    assert_eq!(r["compile"]["ok"], false);
+    let e = &r["compile"]["errors"][0];
+    assert_eq!((e["file"].as_str(), e["line"].as_u64()), (Some("student.py"), Some(1)));
+    assert!(e["message"].as_str().unwrap().contains("SyntaxError"));
+    assert_eq!(status(&r, "run"), "skipped");
+    assert!(test(&r, "run")["message"].as_str().unwrap().contains("student.py:1"));
+    assert_eq!(status(&r, "lint"), "skipped");
+    assert_eq!(status(&r, "quiz"), "failed", "theory items are still graded");
+}
+
+#[test]
+fn a_missing_entry_file_fails_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("other.py"), "x = 1\n").unwrap();
+    let r = report(dir.path());
+    assert_eq!(r["compile"]["ok"], false);
+    assert!(r["compile"]["errors"][0]["message"].as_str().unwrap().contains("missing file"));
+    assert_eq!(status(&r, "run"), "skipped");
+}
+
+#[test]
+fn the_solution_scores_full_marks_and_the_report_adds_up() {
+    let r = report(&data().join("course/solutions/lab-0.1"));
+    assert_eq!(r["schema"], "grade-report/1");
+    assert_eq!(r["score"], 100.0);
+    let cats: f64 = r["categories"].as_array().unwrap().iter().map(|c| c["points"].as_f64().unwrap()).sum();
+    let groups: Vec<f64> = r["groups"].as_array().unwrap().iter().map(|g| g["points"].as_f64().unwrap()).collect();
+    assert_eq!(cats, 100.0);
+    assert_eq!(groups, vec![70.0, 30.0]);
+    let weights: Vec<(String, f64)> = r["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap().to_string(), c["weight"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(
+        weights,
+        [("completion_quality", 40.0), ("performance", 20.0), ("problem_solving", 10.0), ("quizzes", 15.0), ("design", 10.0), ("best_practices", 5.0)]
+            .map(|(a, b)| (a.to_string(), b))
+    );
+    assert_eq!(r["categories"][4]["provisional"], true);
+}
+
+#[test]
+fn min_score_gates_the_exit_status() {
+    grade()
+        .args(["lab-0.1", "--format", "json", "--min-score", "90", "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(data().join("course/starter/lab-0.1"))
+        .assert()
+        .code(1);
+    grade()
+        .args(["lab-0.1", "--format", "json", "--min-score", "90", "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(data().join("course/solutions/lab-0.1"))
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn out_writes_the_report_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    grade()
+        .args(["lab-0.1", "--format", "json", "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(data().join("course/solutions/lab-0.1"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout("");
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    assert_eq!(r["score"], 100.0);
+}
+
+#[test]
+fn an_infinite_loop_times_out_with_the_line_it_was_on() {
+    let r = report(&submission("infinite-loop"));
+    let t = test(&r, "run");
+    assert_eq!(t["status"], "timeout");
+    let threads = t["diagnosis"]["threads"].as_array().unwrap();
+    assert!(threads.iter().any(|th| th["file"] == "student.py" && th["function"] == "spin"), "{t}");
+}
+
+#[test]
+fn a_lost_wakeup_times_out_naming_both_threads() {
+    let r = report(&submission("waits-forever"));
+    let t = test(&r, "run");
+    assert_eq!(t["status"], "timeout");
+    assert_eq!(t["location"], "student.py:8");
+    let threads = t["diagnosis"]["threads"].as_array().unwrap();
+    assert!(threads.iter().any(|th| th["function"] == "wait"), "{t}");
+}
+
+#[test]
+fn a_self_deadlock_is_named_with_the_lock_and_lines() {
+    let r = report(&submission("self-deadlock"));
+    let t = test(&r, "run");
+    assert_eq!(t["status"], "deadlock");
+    let th = &t["diagnosis"]["threads"][0];
+    assert_eq!((th["file"].as_str(), th["line"].as_u64()), (Some("student.py"), Some(8)));
+    assert!(th["waiting_for"].as_str().unwrap().contains("created at student.py:3"));
+    assert!(th["holding"][0].as_str().unwrap().contains("acquired at student.py:7"));
+}
+
+#[test]
+fn a_fork_bomb_is_stopped() {
+    let r = report(&submission("fork-bomb"));
+    assert_eq!(status(&r, "run"), "crashed");
+    assert_eq!(status(&r, "stress"), "crashed");
+}
+
+#[test]
+fn a_memory_hog_is_stopped() {
+    let r = report(&submission("memory-hog"));
+    assert_eq!(status(&r, "run"), "crashed");
+    assert!(test(&r, "run")["message"].as_str().unwrap().contains("MiB of memory"));
+}
+
+#[test]
+fn a_flood_of_output_is_stopped_and_capped() {
+    let r = report(&submission("output-flood"));
+    let t = test(&r, "run");
+    assert_eq!(t["status"], "crashed");
+    assert!(t["message"].as_str().unwrap().contains("of output"));
+    assert!(t["output"]["stdout"].as_str().unwrap().len() <= 9 * 1024);
+    assert_eq!(t["output"]["truncated"], true);
+}
+
+#[test]
+fn os_exit_and_forged_results_earn_nothing() {
+    for name in ["os-exit", "forges-channel"] {
+        let r = report(&submission(name));
+        for id in ["run", "stress"] {
+            let t = test(&r, id);
+            assert_eq!(t["status"], "crashed", "{name} {id}: {t}");
+            assert_eq!(t["points"], 0.0);
+        }
+    }
+    let r = report(&submission("forges-channel"));
+    assert!(test(&r, "run")["message"].as_str().unwrap().contains("not the grader's"));
+}
+
+#[test]
+fn sys_exit_on_import_fails_with_a_reason() {
+    let r = report(&submission("sys-exit-on-import"));
+    assert_eq!(status(&r, "run"), "failed");
+    assert!(test(&r, "run")["message"].as_str().unwrap().contains("sys.exit()"));
+}
+
+#[test]
+fn killing_the_parent_does_not_reach_the_grader() {
+    let r = report(&submission("kills-parent"));
+    assert_eq!(status(&r, "run"), "passed");
+}
+
+fn harness_processes() -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains("/harness/grade_harness.py") && cmd.contains("grade-lab-0.1-") {
+                out.push(cmd);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn an_escaped_process_is_reported_and_nothing_survives_grading() {
+    let r = report(&submission("escapes-session"));
+    let t = test(&r, "run");
+    assert_eq!(t["status"], "failed");
+    assert!(t["message"].as_str().unwrap().contains("outlived the check"), "{t}");
+    // Every run of this lab has finished: none of its processes may be left.
+    let workspace_prefix = "grade-lab-0.1-";
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let left: Vec<String> = harness_processes().into_iter().filter(|c| c.contains(workspace_prefix)).collect();
+    let ours: Vec<&String> = left.iter().filter(|c| !is_running_elsewhere(c)).collect();
+    assert!(ours.is_empty(), "left behind: {ours:?}");
+}
+
+/// Other tests of this binary grade lab-0.1 concurrently: a process whose workspace still exists is theirs.
+fn is_running_elsewhere(cmd: &str) -> bool {
+    cmd.split_whitespace()
+        .find(|w| w.contains("/harness/grade_harness.py"))
+        .map(|p| Path::new(p).parent().unwrap().parent().unwrap().exists())
+        .unwrap_or(false)
+}
+
+#[test]
+fn grading_leaves_no_workspace_and_never_writes_the_submission() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sub = tmp.path().join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    for f in ["student.py", "quiz.yaml", "DESIGN.md"] {
+        std::fs::copy(data().join("course/solutions/lab-0.1").join(f), sub.join(f)).unwrap();
+    }
+    let before: Vec<(PathBuf, Vec<u8>)> = snapshot(&sub);
+    let own_tmp = tmp.path().join("tmp");
+    std::fs::create_dir_all(&own_tmp).unwrap();
+    grade()
+        .env("TMPDIR", &own_tmp)
+        .args(["lab-0.1", "--format", "json", "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(&sub)
+        .assert()
+        .success();
+    assert_eq!(snapshot(&sub), before, "the submission was modified");
+    let left: Vec<_> = std::fs::read_dir(&own_tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().starts_with("grade-lab"))
+        .collect();
+    assert!(left.is_empty(), "workspaces left: {left:?}");
+    // And after a timeout too.
+    grade()
+        .env("TMPDIR", &own_tmp)
+        .args(["lab-0.1", "--format", "json", "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(submission("waits-forever"))
+        .assert()
+        .success();
+    let left = std::fs::read_dir(&own_tmp).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with("grade-lab")).count();
+    assert_eq!(left, 0);
+}
+
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut v: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| (e.path(), std::fs::read(e.path()).unwrap_or_default()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn human_output_has_no_colour_when_piped_and_verbose_shows_output() {
+    let out = grade()
+        .args(["lab-0.1", "--format", "human", "--verbose", "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(submission("os-exit"))
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains('\x1b'), "no colour when piped");
+    assert!(text.contains("--- stdout ---") && text.contains("PASS run 10/10"), "{text}");
+}

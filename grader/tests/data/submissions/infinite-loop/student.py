@@ -1,0 +1,7 @@
+def spin():
+    while True:
+        pass
+
+
+def main():
+    spin()

@@ -1,0 +1,9 @@
+import threading
+
+lock = threading.Lock()
+
+
+def main():
+    with lock:
+        with lock:
+            return 42
