@@ -8,6 +8,7 @@ const FILES: &[(&str, &str)] = &[
     ("grade_compile.py", include_str!("harness/py/grade_compile.py")),
     ("grade_instrument.py", include_str!("harness/py/grade_instrument.py")),
     ("grade_lint.py", include_str!("harness/py/grade_lint.py")),
+    ("grade_oracles.py", include_str!("harness/py/grade_oracles.py")),
 ];
 
 /// Writes the harness into `dir`; returns the entry script.

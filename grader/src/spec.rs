@@ -103,14 +103,16 @@ impl Kind {
 
     /// The optional keys that make sense for this kind.
     fn allowed_keys(self) -> &'static [&'static str] {
-        const CODE: &[&str] = &["check", "params", "timeout", "instrument"];
+        const CODE: &[&str] = &["check", "params", "timeout", "instrument", "start_method"];
         match self {
             Kind::Compile | Kind::Manual => &[],
             Kind::Deterministic => CODE,
-            Kind::Stress => &["check", "params", "timeout", "instrument", "repetitions", "yield_probability"],
-            Kind::Deadlock => {
-                &["check", "params", "timeout", "instrument", "repetitions", "yield_probability", "lock_order"]
+            Kind::Stress => {
+                &["check", "params", "timeout", "instrument", "start_method", "repetitions", "yield_probability"]
             }
+            Kind::Deadlock => &[
+                "check", "params", "timeout", "instrument", "start_method", "repetitions", "yield_probability", "lock_order",
+            ],
             Kind::Throughput => {
                 &["check", "params", "timeout", "samples", "min_sample_ms", "target_ratio", "floor_ratio"]
             }
@@ -119,6 +121,16 @@ impl Kind {
             Kind::Lint => &["timeout", "deduct", "rules"],
         }
     }
+}
+
+/// The multiprocessing start method a check runs under (`spawn` exposes unpicklable work and missing
+/// `__main__` guards that the default `fork` hides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartMethod {
+    Fork,
+    Spawn,
+    Forkserver,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -204,6 +216,8 @@ struct RawItem {
     #[serde(default)]
     instrument: Option<Spanned<bool>>,
     #[serde(default)]
+    start_method: Option<Spanned<StartMethod>>,
+    #[serde(default)]
     repetitions: Option<Spanned<u32>>,
     #[serde(default)]
     yield_probability: Option<Spanned<f64>>,
@@ -288,6 +302,7 @@ pub struct Item {
     pub check: Option<String>,
     pub params: serde_json::Value,
     pub instrument: bool,
+    pub start_method: Option<StartMethod>,
     pub repetitions: u32,
     pub yield_probability: f64,
     pub lock_order: bool,
@@ -449,6 +464,7 @@ fn validate_item(
         ("min_words", it.min_words.as_ref().map(|s| &s.referenced)),
     ];
     let extra = [
+        ("start_method", it.start_method.as_ref().map(|s| &s.referenced)),
         ("deduct", it.deduct.as_ref().map(|s| &s.referenced)),
         ("rules", it.rules.as_ref().map(|s| &s.referenced)),
     ];
@@ -581,6 +597,7 @@ fn validate_item(
         check,
         params: it.params.map(|p| p.value).unwrap_or(serde_json::Value::Object(Default::default())),
         instrument: it.instrument.map(|b| b.value).unwrap_or(kind != Kind::Throughput),
+        start_method: it.start_method.map(|m| m.value),
         repetitions,
         yield_probability,
         lock_order: it.lock_order.map(|b| b.value).unwrap_or(false),

@@ -245,13 +245,35 @@ fn an_infinite_loop_times_out_with_the_line_it_was_on() {
 }
 
 #[test]
-fn a_lost_wakeup_times_out_naming_both_threads() {
+fn a_thread_waiting_on_an_event_nobody_sets_is_a_lost_wakeup() {
     let r = report(&submission("waits-forever"));
     let t = test(&r, "run");
-    assert_eq!(t["status"], "timeout");
-    assert_eq!(t["location"], "student.py:8");
-    let threads = t["diagnosis"]["threads"].as_array().unwrap();
-    assert!(threads.iter().any(|th| th["function"] == "wait"), "{t}");
+    assert_eq!(t["status"], "deadlock", "{t}");
+    assert_eq!(t["diagnosis"]["kind"], "lost_wakeup");
+    let th = &t["diagnosis"]["threads"][0];
+    assert_eq!(th["name"], "waiter");
+    assert!(th["waiting_for"].as_str().unwrap().starts_with("Event#"), "{th}");
+}
+
+#[test]
+fn a_lost_notify_is_named_with_the_wait_and_its_line() {
+    let r = report(&submission("lost-wakeup"));
+    let t = test(&r, "run");
+    assert_eq!(t["status"], "deadlock", "{t}");
+    assert_eq!(t["diagnosis"]["kind"], "lost_wakeup");
+    let th = &t["diagnosis"]["threads"][0];
+    assert_eq!((th["name"].as_str(), th["file"].as_str(), th["line"].as_u64()), (Some("consumer"), Some("student.py"), Some(9)));
+    assert!(th["waiting_for"].as_str().unwrap().contains("(created at student.py:3 in <module>)"), "{th}");
+}
+
+#[test]
+fn consumers_hanging_on_an_empty_queue_are_named() {
+    let r = report(&submission("queue-hang"));
+    let t = test(&r, "run");
+    assert_eq!(t["status"], "deadlock", "{t}");
+    let names: Vec<&str> = t["diagnosis"]["threads"].as_array().unwrap().iter().map(|th| th["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 2, "{t}");
+    assert!(t["diagnosis"]["threads"][0]["line"] == 13, "{t}");
 }
 
 #[test]
@@ -384,7 +406,7 @@ fn grading_leaves_no_workspace_and_never_writes_the_submission() {
         .args(["lab-0.1", "--format", "json", "--specs"])
         .arg(specs())
         .arg("--submission")
-        .arg(submission("waits-forever"))
+        .arg(submission("infinite-loop"))
         .assert()
         .success();
     let left = std::fs::read_dir(&own_tmp).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with("grade-lab")).count();

@@ -44,7 +44,7 @@ class _Table:
         self.mu = threading.Lock()
         self.eating = {}            # philosopher -> eat() calls in progress
         self.counts = [0] * n       # eat() calls per philosopher
-        self.overlaps = {}          # (i, j) -> times i started eating while j was eating
+        self.overlaps = {}          # (i, j), i <= j -> times one started eating while the other ate
         self.bad_args = []          # eat() arguments that are not a philosopher
         self.max_together = 0
         self.max_group = ()
@@ -69,7 +69,7 @@ class _Table:
             n = self.n
             for j in {i, (i - 1) % n, (i + 1) % n}:
                 if self.eating.get(j):
-                    key = (i, j)
+                    key = (min(i, j), max(i, j))
                     self.overlaps[key] = self.overlaps.get(key, 0) + 1
             self.eating[i] = self.eating.get(i, 0) + 1
             self.counts[i] += 1
@@ -102,10 +102,10 @@ class _Table:
                 if i == j:
                     parts.append(f"philosopher {i} was inside eat({i}) twice at once ({_plural(k, 'time')})")
                 else:
-                    a, b = (i, j) if (i + 1) % n == j else (j, i)
-                    fork = (a + 1) % n
-                    parts.append(f"philosophers {a} and {b} ate at the same time although both need "
-                                 f"fork {fork} ({_plural(k, 'time')})")
+                    shared = sorted({i, j} & {(i + 1) % n, (j + 1) % n})
+                    forks = " and ".join(str(f) for f in shared)
+                    parts.append(f"philosophers {i} and {j} ate at the same time although both need "
+                                 f"fork{'s' if len(shared) > 1 else ''} {forks} ({_plural(k, 'time')})")
         return "; ".join(parts) + f" [{_plural(total, 'overlapping meal')} in all, n={n}]"
 
 
@@ -372,24 +372,25 @@ def real_concurrency(ctx):
 
 
 def bench_table(ctx):
-    """Throughput workload: `repeat` dinners of n philosophers with a short, sleeping meal."""
+    """Throughput workload: `repeat` dinners of n philosophers with a short, sleeping meal.
+
+    Each dinner is also checked (meal counts, returned list, neighbours never overlapping): speed is
+    only measured on correct dinners. The bookkeeping costs microseconds against a meal of ms.
+    """
     philosophers = ctx.student("philosophers")
     p = ctx.params
     n, meals, repeat = int(p["n"]), int(p["meals"]), int(p.get("repeat", 1))
     hold = float(p["hold"])
+    timeout = float(p.get("timeout_s", 3))
     expected = [meals] * n
 
-    def eat(i):
-        time.sleep(hold)
-
-    timeout = float(p.get("timeout_s", 3))
-
     def one_dinner():
+        table = _Table(n, hold)
         box = {}
 
         def call():
             try:
-                box["result"] = philosophers.dine(n, meals, eat)
+                box["result"] = philosophers.dine(n, meals, table.eat)
             except BaseException as exc:
                 box["error"] = exc
 
@@ -397,18 +398,25 @@ def bench_table(ctx):
         runner.start()
         runner.join(timeout)
         if runner.is_alive():
-            ctx.fail(f"dine({n}, {meals}, eat) with an {hold * 1000:g} ms meal did not return within "
+            ctx.fail(f"dine({n}, {meals}, eat) with a {hold * 1000:g} ms meal did not return within "
                      f"{timeout:g} s (deadlock?)", hint=HINT_ORDER)
         if "error" in box:
             raise box["error"]
-        return box.get("result")
+        result = box.get("result")
+        ctx.expect(isinstance(result, (list, tuple)) and list(result) == expected
+                   and table.counts == expected,
+                   f"dine({n}, {meals}, eat) returned {result!r}, and the philosophers ate "
+                   f"{table.counts}; both should be {expected!r}. Speed is only measured on correct "
+                   f"dinners.",
+                   hint="make the meal-count items pass first")
+        report = table.overlap_report()
+        ctx.expect(report is None,
+                   f"dine({n}, {meals}, eat): neighbours ate at the same time ({report}). Speed is only "
+                   f"measured on correct dinners.",
+                   hint=HINT_FORKS)
 
     def workload():
         for _ in range(repeat):
-            result = one_dinner()
-            ctx.expect(isinstance(result, (list, tuple)) and list(result) == expected,
-                       f"dine({n}, {meals}, eat) returned {result!r} instead of {expected!r}; "
-                       f"speed is only measured on correct dinners",
-                       hint="make the meal-count items pass first")
+            one_dinner()
 
     return workload

@@ -7,6 +7,7 @@ right, nor the other way round).
 """
 
 import os
+import re
 import threading
 import time
 import traceback
@@ -46,70 +47,140 @@ def _student_line(exc):
     return f" (at {MODULE}.py:{f.lineno} in {f.name})"
 
 
+def _worker_line(exc):
+    """' in a worker process (at primes.py:LINE in FUNC)' when a pool re-raised a worker's exception.
+
+    ProcessPoolExecutor and multiprocessing.Pool chain the worker's traceback, as text, in
+    exc.__cause__.tb.
+    """
+    tb = getattr(exc.__cause__, "tb", None)
+    if not isinstance(tb, str):
+        return ""
+    frames = [f for f in re.findall(r'File "([^"]*)", line (\d+), in (\S+)', tb)
+              if os.path.basename(f[0]) == MODULE + ".py"]
+    if not frames:
+        return ""
+    _, line, func = frames[-1]
+    return f" in a worker process (at {MODULE}.py:{line} in {func})"
+
+
 def _call(ctx, what, fn, timeout):
     """Run fn() in a thread with a time limit and return its result.
 
-    A pickling error gets its own hint; any other exception is left to the harness,
-    which names its type, message and the student's file:line.
+    `what` names the call in the messages. A pickling error gets its own hint; any other
+    exception is re-raised for the harness, which names its type, message and the
+    student's file:line.
     """
-    box = []
+    box = {}
 
     def body():
         try:
-            box.append(fn())
-        except Exception as exc:
-            text = f"{type(exc).__name__}: {exc}"
-            if "pickl" in text.lower():
-                ctx.fail(f"{what} raised {text}{_student_line(exc)}",
-                         hint="everything sent to a worker process is pickled, and a function is "
-                              "pickled by its importable name: define the worker function at the "
-                              "top level of primes.py (no lambda, no nested def)")
-            raise
+            box["value"] = fn()
+        except BaseException as exc:  # re-raised below, in the check's thread
+            box["error"] = exc
 
-    ctx.call_with_timeout(body, timeout)
-    if not box:
-        ctx.fail(f"{what} did not return a value within {timeout} s")
-    return box[0]
+    t = threading.Thread(target=body, name="student-call", daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        ctx.fail(f"{what} did not return within {timeout} s",
+                 hint="look for a worker that never ends, or a result that is waited for but "
+                      "never sent")
+    if "error" in box:
+        exc = box["error"]
+        text = f"{type(exc).__name__}: {exc}"
+        if "pickl" in text.lower():
+            ctx.fail(f"{what} raised {text}{_student_line(exc)}",
+                     hint="everything sent to a worker process is pickled, and a function is "
+                          "pickled by its importable name: define the worker function at the "
+                          "top level of primes.py (no lambda, no nested def)")
+        remote = _worker_line(exc)
+        if remote:
+            ctx.fail(f"{what} raised {text}{remote}",
+                     hint="the pool re-raises a worker's exception in the parent; the line above "
+                          "is where the worker raised it")
+        raise exc
+    return box["value"]
 
 
-def _helper_pids():
-    """Pids of multiprocessing's own long-lived helpers (not the student's workers).
+_HELPER_WORDS = ("resource_tracker", "forkserver")
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
-    The resource tracker (started by the spawn and forkserver start methods, or by
-    shared memory) and the fork server live for the whole interpreter by design.
+
+def _proc_table():
+    """{pid: (ppid, state, cmdline, cutime + cstime in seconds)} of every process, from /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read().decode(errors="replace")
+            rest = stat[stat.rindex(")") + 2:].split()  # rest[i] is field i + 3 of proc(5)
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            table[int(entry)] = (int(rest[1]), rest[0], cmd,
+                                 (int(rest[13]) + int(rest[14])) / _TICK)
+        except (OSError, ValueError, IndexError):
+            continue
+    return table
+
+
+def _descendants(table=None):
+    """{pid: (ppid, state, cmdline, children_cpu)} of every descendant of this process.
+
+    Descendants, not only children: with the forkserver start method the workers are
+    children of the fork server, itself a child of this process.
     """
-    pids = set()
-    try:
-        from multiprocessing import resource_tracker
-        pid = getattr(resource_tracker._resource_tracker, "_pid", None)
-        if pid:
-            pids.add(pid)
-    except Exception:  # private attribute: best effort only
-        pass
-    try:
-        from multiprocessing import forkserver
-        pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
-        if pid:
-            pids.add(pid)
-    except Exception:
-        pass
-    return pids
+    table = _proc_table() if table is None else table
+    kids = {}
+    for pid, row in table.items():
+        kids.setdefault(row[0], []).append(pid)
+    found, todo = {}, [os.getpid()]
+    while todo:
+        for pid in kids.get(todo.pop(), ()):
+            if pid not in found:
+                found[pid] = table[pid]
+                todo.append(pid)
+    return found
 
 
-def _worker_children(ctx):
-    helpers = _helper_pids()
-    return sorted(p for p in ctx.children() if p not in helpers)
+def _is_helper(row):
+    """multiprocessing's own long-lived helpers (resource tracker, fork server) are not workers.
+
+    A helper is a child of this process started by multiprocessing itself; the workers that a
+    fork server forks carry its command line too, but they are its children, not ours.
+    """
+    ppid, _, cmd, _ = row
+    return ppid == os.getpid() and any(word in cmd for word in _HELPER_WORDS)
 
 
-def _check_counts(ctx, fn_name, cases, timeout, hint, default_workers=False):
-    """cases: [lo, hi] or [lo, hi, workers]; compares with the sieve."""
+def _live_workers(ctx):
+    """Sorted pids of live worker processes: ctx.children() plus deeper descendants, no helpers."""
+    tree = _descendants()
+    pids = {pid for pid, row in tree.items() if row[1] not in ("Z", "X") and not _is_helper(row)}
+    pids.update(pid for pid in ctx.children() if pid not in tree or not _is_helper(tree[pid]))
+    return sorted(pids)
+
+
+def _helpers_children_cpu():
+    """{pid: CPU seconds of the reaped children} of the helpers below this process."""
+    return {pid: row[3] for pid, row in _descendants().items() if _is_helper(row)}
+
+
+def _check_counts(ctx, fn_name, cases, timeout, hint):
+    """Call fn_name on each case and compare with the sieve.
+
+    cases: [lo, hi] for count_primes; [lo, hi, workers] for parallel_count_primes, where
+    workers "omitted" calls parallel_count_primes(lo, hi) without the argument.
+    """
     primes = ctx.student(MODULE)
     fn = getattr(primes, fn_name, None)
     ctx.expect(callable(fn), f"primes.py defines no function {fn_name}()",
                hint=f"define {fn_name} at module level, with the signature in the starter")
     for case in cases:
         lo, hi = case[0], case[1]
-        expected = case[3] if len(case) > 3 else _true_count(lo, hi)
+        expected = _true_count(lo, hi)
         if fn_name == "count_primes":
             what = f"count_primes({lo}, {hi})"
             got = _call(ctx, what, lambda: fn(lo, hi), timeout)
@@ -124,8 +195,8 @@ def _check_counts(ctx, fn_name, cases, timeout, hint, default_workers=False):
                    f"{what} returned {got!r} ({type(got).__name__}), expected the int {expected}",
                    hint="return the count as an int")
         ctx.expect(got == expected,
-                   f"{what}: expected {expected} primes in [{lo}, {hi}), got {got}"
-                   + (f" ({got - expected:+d})" if isinstance(got, int) else ""),
+                   f"{what}: expected {expected}, got {got} ({got - expected:+d}); "
+                   f"the primes p with {lo} <= p < {hi}",
                    hint=hint)
 
 
@@ -139,7 +210,7 @@ def count_primes_known(ctx):
         if _true_count(lo, hi) != expected:
             raise AssertionError(f"spec error: primes in [{lo}, {hi}) is {_true_count(lo, hi)}, "
                                  f"not {expected}")
-    _check_counts(ctx, "count_primes", [[lo, hi, None, e] for lo, hi, e in cases],
+    _check_counts(ctx, "count_primes", [[lo, hi] for lo, hi, _ in cases],
                   ctx.params["call_timeout"],
                   hint="count p with lo <= p < hi (hi excluded); test divisors d while d*d <= n")
 
@@ -152,7 +223,7 @@ def count_primes_edges(ctx):
 
 
 def parallel_even_splits(ctx):
-    """parallel_count_primes equals the true count when hi - lo divides evenly by workers."""
+    """parallel_count_primes equals the true count when hi - lo splits evenly into the chunks."""
     _check_counts(ctx, "parallel_count_primes", ctx.params["cases"], ctx.params["call_timeout"],
                   hint="each chunk [a, b) must start where the previous one ended, "
                        "and their counts must be summed")
@@ -181,7 +252,7 @@ def no_process_left(ctx):
     """Every worker process has ended and been joined when the call returns."""
     primes = ctx.student(MODULE)
     timeout = ctx.params["call_timeout"]
-    before = _worker_children(ctx)
+    before = _live_workers(ctx)
     ctx.expect(not before, f"child processes alive before the first call: {before} "
                            "(importing primes.py must not start processes)",
                hint="start worker processes inside parallel_count_primes, not at import")
@@ -190,8 +261,8 @@ def no_process_left(ctx):
         got = _call(ctx, what, lambda: primes.parallel_count_primes(lo, hi, workers=workers),
                     timeout)
         expected = _true_count(lo, hi)
-        ctx.expect_eq(got, expected, f"{what} (primes in [{lo}, {hi}))")
-        left = _worker_children(ctx)
+        ctx.expect_eq(got, expected, f"{what} (the primes p with {lo} <= p < {hi})")
+        left = _live_workers(ctx)
         ctx.expect(not left,
                    f"after {what} returned, {len(left)} child process(es) were still alive "
                    f"(pids {', '.join(map(str, left))})",
@@ -204,19 +275,23 @@ def work_in_worker_processes(ctx):
     """The counting happens in child processes: their CPU time (os.times) grows.
 
     os.times() counts a child's CPU time in children_user/children_system once the
-    child has ended and been waited for. Threads, or a pool that computes nothing
-    while the parent counts, leave those at zero and spend the CPU time in this
-    process instead.
+    child has ended and been waited for (workers of a fork server: in the fork
+    server's cutime/cstime). Threads, or a pool that computes nothing while the
+    parent counts, leave those at zero and spend the CPU time in this process.
     """
     primes = ctx.student(MODULE)
     lo, hi, workers = ctx.params["lo"], ctx.params["hi"], ctx.params["workers"]
     what = _call_repr("parallel_count_primes", lo, hi, workers)
+    h0 = _helpers_children_cpu()
     t0 = os.times()
     got = _call(ctx, what, lambda: primes.parallel_count_primes(lo, hi, workers=workers),
                 ctx.params["call_timeout"])
     t1 = os.times()
-    ctx.expect_eq(got, _true_count(lo, hi), f"{what} (primes in [{lo}, {hi}))")
+    h1 = _helpers_children_cpu()
+    ctx.expect_eq(got, _true_count(lo, hi), f"{what} (the primes p with {lo} <= p < {hi})")
     children = (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
+    # workers forked by a fork server are its children: their time shows in its cutime/cstime
+    children += sum(max(0.0, cpu - h0.get(pid, 0.0)) for pid, cpu in h1.items())
     parent = (t1.user - t0.user) + (t1.system - t0.system)
     total = children + parent
     share = children / total if total > 0 else 0.0
@@ -240,7 +315,11 @@ def workers_run_at_once(ctx):
 
     def sample():
         while not done.is_set():
-            pids = _worker_children(ctx)
+            try:
+                pids = _live_workers(ctx)
+            except Exception as exc:  # a grader fault must not pass for a student's one
+                seen["error"] = exc
+                return
             seen["polls"] += 1
             seen["pids"].update(pids)
             seen["max"] = max(seen["max"], len(pids))
@@ -254,7 +333,9 @@ def workers_run_at_once(ctx):
     finally:
         done.set()
         sampler.join()
-    ctx.expect_eq(got, _true_count(lo, hi), f"{what} (primes in [{lo}, {hi}))")
+    ctx.expect_eq(got, _true_count(lo, hi), f"{what} (the primes p with {lo} <= p < {hi})")
+    if "error" in seen:
+        raise RuntimeError(f"grader: listing the worker processes failed: {seen['error']!r}")
     need = ctx.params["min_alive"]
     ctx.expect(seen["max"] >= need,
                f"{what}: at most {seen['max']} worker process(es) were alive at once "

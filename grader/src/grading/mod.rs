@@ -231,6 +231,7 @@ impl ItemCtx<'_> {
             "seeds": unit.seeds,
             "instrument": item.instrument,
             "lock_order": item.lock_order,
+            "start_method": item.start_method,
             "trace": unit.trace.map(|p| json!({"probability": p})),
         });
         match self.grader.run(self.ws, &sub, job, item.timeout, &self.spec.limits) {

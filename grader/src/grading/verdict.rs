@@ -166,6 +166,10 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
             strays.iter().take(3).map(|(p, c)| format!("pid {p} `{c}`")).collect::<Vec<_>>().join(", ")
         ));
         r.hint = Some("every process you start must be waited for before your function returns".into());
+    } else if let Some(line) = run.stderr.text.lines().find(|l| l.contains("resource_tracker: There appear to be")) {
+        r.status = Status::Failed;
+        r.message = Some(format!("multiprocessing's resource tracker reported a leak: {}", line.trim()));
+        r.hint = Some("close() and unlink() every shared-memory segment and semaphore you create".into());
     } else if runs.len() < unit.seeds.len() {
         r.status = Status::Crashed;
         r.message = Some(format!("only {} of {} runs reported", runs.len(), unit.seeds.len()));

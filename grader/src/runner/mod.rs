@@ -239,12 +239,8 @@ impl Run {
                 Ok(Line::Forged) => self.forged += 1,
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    // Every writer is gone: the run is over once the root has exited.
-                    if let Ok(status) = self.child.wait() {
-                        self.exit = Some(status);
-                    }
-                    self.stop = Some(Stop::Exited);
-                    return None;
+                    // Every writer is gone; the root is about to exit (watch() sees it, or the limits).
+                    std::thread::sleep(POLL);
                 }
             }
             self.watch();

@@ -51,6 +51,8 @@ class Ctx:
         self.seed = seed
         self.rng = random.Random(seed)
         self.root = root
+        self.start_method = None
+        self._cleanups = []
 
     def student(self, name):
         try:
@@ -132,6 +134,44 @@ class Ctx:
     def children(self):
         return [pid for pid, _ in live_children()]
 
+    # Oracles and measurements (see grade_oracles.py).
+    def history(self):
+        import grade_oracles
+        return grade_oracles.History()
+
+    def progress(self):
+        import grade_oracles
+        return grade_oracles.Progress()
+
+    def meter(self, bound=None):
+        import grade_oracles
+        return grade_oracles.ConcurrencyMeter(bound)
+
+    def thread_cpu(self, thread):
+        import grade_oracles
+        return grade_oracles.thread_cpu_seconds(thread)
+
+    def virtual_clock(self, *modules):
+        """A clock under the check's control, patched into the given student modules for this run."""
+        import grade_oracles
+        clock = grade_oracles.VirtualClock()
+        for m in modules:
+            clock.patch(m)
+        self._cleanups.append(clock.restore)
+        return clock
+
+    def oracle(self, message, hint=None):
+        """Fails with an oracle's message when it found a violation (oracles return None when right)."""
+        if message:
+            raise CheckFailed(message, hint)
+
+    def cleanup(self):
+        while self._cleanups:
+            try:
+                self._cleanups.pop()()
+            except Exception:
+                pass
+
 
 def live_children():
     """(pid, cmdline) of this process's children that are not zombies, nor multiprocessing's helpers."""
@@ -202,6 +242,14 @@ def load_checks(path):
 def run_once(fn, ctx, root):
     """Calls the check; returns (ok, message, hint, location, exited)."""
     try:
+        return _run_once(fn, ctx, root)
+    finally:
+        if hasattr(ctx, "cleanup"):
+            ctx.cleanup()
+
+
+def _run_once(fn, ctx, root):
+    try:
         fn(ctx)
         return True, None, None, None, False
     except CheckFailed as exc:
@@ -241,6 +289,10 @@ def run(job, chan, ctl):
             sys.stderr.flush()
             os._exit(0)
         gi.Watchdog(report).start()
+    start_method = job.get("start_method")
+    if start_method:
+        import multiprocessing
+        multiprocessing.set_start_method(start_method, force=True)
     checks = load_checks(job["checks"])
     fn = getattr(checks, job["check"])
     if job["mode"] == "bench":
@@ -251,7 +303,9 @@ def run(job, chan, ctl):
     for index, seed in enumerate(job["seeds"]):
         current["index"], current["seed"] = index, seed
         ctx = Ctx(job.get("params"), seed, root)
+        ctx.start_method = start_method
         random.seed(seed)
+        shm_log = _watch_shared_memory(job["stacks"] + ".shm")
         if lock_order:
             gi.set_record_order(True)
         if trace:
@@ -260,6 +314,20 @@ def run(job, chan, ctl):
         else:
             ok, message, hint, loc, exited = run_once(fn, ctx, root)
         diagnosis = None
+        leaked_shm = sorted(_shm() & shm_log.created())
+        if ok and leaked_shm:
+            time.sleep(0.2)  # a segment being unlinked right now is not a leak
+            leaked_shm = sorted(_shm() & set(leaked_shm))
+        if ok and leaked_shm:
+            ok = False
+            message = "%d shared-memory segment(s) left in /dev/shm after the run: %s" % (
+                len(leaked_shm), ", ".join(leaked_shm[:5]))
+            hint = "close() every SharedMemory in each process and unlink() it once, in the creator"
+            for name in leaked_shm:
+                try:
+                    os.unlink(os.path.join("/dev/shm", name))
+                except OSError:
+                    pass
         if ok and lock_order:
             diagnosis = gi.order_cycle()
             if diagnosis:
@@ -278,6 +346,58 @@ def run(job, chan, ctl):
             except OSError:
                 pass
     chan.send("done")
+
+
+class _ShmLog:
+    """Names of the shared-memory segments this run created, from every forked process (a file)."""
+
+    def __init__(self, path):
+        self.path = path
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+    def add(self, name):
+        with open(self.path, "a") as fh:
+            fh.write(name.lstrip("/") + "\n")
+
+    def created(self):
+        try:
+            with open(self.path) as fh:
+                return set(line.strip() for line in fh if line.strip())
+        except OSError:
+            return set()
+
+
+_shm_log = None
+
+
+def _watch_shared_memory(path):
+    """Records the name of every SharedMemory created from now on (the patch survives fork)."""
+    global _shm_log
+    first = _shm_log is None
+    _shm_log = _ShmLog(path)
+    if first:
+        try:
+            from multiprocessing import shared_memory
+        except ImportError:
+            return _shm_log
+        original = shared_memory.SharedMemory.__init__
+
+        def __init__(self, name=None, create=False, size=0):
+            original(self, name, create, size)
+            if create:
+                _shm_log.add(self._name)
+        shared_memory.SharedMemory.__init__ = __init__
+    return _shm_log
+
+
+def _shm():
+    try:
+        return set(os.listdir("/dev/shm"))
+    except OSError:
+        return set()
 
 
 def _wait_children(grace):

@@ -26,6 +26,7 @@ class _State:
         self.held = {}     # thread ident -> [lock, ...]
         self.edges = {}    # (uid_a, uid_b) -> [occurrence, ...]
         self.names = {}  # uid -> description, kept after the lock itself is gone
+        self.blocked = {}  # thread ident -> (description, site, since): untimed waits on Condition, Event, Semaphore
         self.uids = itertools.count(1)
         self.record_order = False
 
@@ -135,7 +136,7 @@ class InstrumentedLock:
     def __exit__(self, *exc):
         self.release()
 
-    def _at_fork_reinit(self):
+    def _at_fork_reinit(self):  # noqa: D401 - threading's own hook after fork
         self._lock = _raw_allocate()
         self._owner = None
         self._count = 0
@@ -197,11 +198,118 @@ def _record_edges(st, me, held, lock, site):
             occ.append((serial, _thread_name(me), gates - {h._uid}, h._owner_site, site))
 
 
+class _Blocking:
+    """Registers the calling thread as blocked for the duration of an untimed wait."""
+
+    __slots__ = ("ident", "prev")
+
+    def __init__(self, obj, site):
+        self.ident = _get_ident()
+        self.prev = _state.blocked.get(self.ident)
+        _state.blocked[self.ident] = (obj, site, time.monotonic())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.prev is None:
+            _state.blocked.pop(self.ident, None)
+        else:
+            _state.blocked[self.ident] = self.prev
+
+
+class _Switch(type):
+    """Instances made inside threading.py itself are the originals, so its internals stay raw."""
+
+    def __call__(cls, *args, **kwargs):
+        if sys._getframe(1).f_code.co_filename == _THREADING_FILE:
+            return cls._original(*args, **kwargs)
+        return super().__call__(*args, **kwargs)
+
+
+def _described(self, kind):
+    self._uid = next(_state.uids)
+    self._created = student_site(3)
+    self._kind = kind
+    _state.names[self._uid] = self.describe()
+
+
+def _describe(self):
+    f, line, fn = self._created
+    return "%s#%d (created at %s:%d in %s)" % (self._kind, self._uid, f, line, fn)
+
+
+class InstrumentedCondition(threading.Condition, metaclass=_Switch):
+    _original = threading.Condition
+    describe = _describe
+
+    def __init__(self, lock=None):
+        super().__init__(lock if lock is not None else InstrumentedRLock())
+        _described(self, "Condition")
+        self.notifies = 0
+
+    def wait(self, timeout=None):
+        if timeout is None:
+            with _Blocking(self, student_site(2)):
+                return super().wait(None)
+        return super().wait(timeout)
+
+    def notify(self, n=1):
+        self.notifies += 1
+        return super().notify(n)
+
+
+class InstrumentedSemaphore(threading.Semaphore, metaclass=_Switch):
+    _original = threading.Semaphore
+    describe = _describe
+
+    def __init__(self, value=1):
+        super().__init__(value)
+        _described(self, "Semaphore")
+
+    def acquire(self, blocking=True, timeout=None):
+        if blocking and timeout is None and not super().acquire(False):
+            with _Blocking(self, student_site(2)):
+                return super().acquire(True, None)
+        if blocking and timeout is None:
+            return True
+        return super().acquire(blocking, timeout)
+
+    __enter__ = acquire
+
+
+class InstrumentedBoundedSemaphore(InstrumentedSemaphore, threading.BoundedSemaphore):
+    _original = threading.BoundedSemaphore
+
+    def __init__(self, value=1):
+        threading.BoundedSemaphore.__init__(self, value)
+        _described(self, "BoundedSemaphore")
+
+
+class InstrumentedEvent(threading.Event, metaclass=_Switch):
+    _original = threading.Event
+    describe = _describe
+
+    def __init__(self):
+        super().__init__()
+        _described(self, "Event")
+
+    def wait(self, timeout=None):
+        if timeout is None and not self.is_set():
+            with _Blocking(self, student_site(2)):
+                return super().wait(None)
+        return super().wait(timeout)
+
+
 def install(student_root):
     global _state
     _state = _State(student_root)
     threading.Lock = _lock_factory(InstrumentedLock, _raw_allocate)
     threading.RLock = _lock_factory(InstrumentedRLock, threading._CRLock or threading._PyRLock)
+    threading.Condition = InstrumentedCondition
+    threading.Semaphore = InstrumentedSemaphore
+    threading.BoundedSemaphore = InstrumentedBoundedSemaphore
+    threading.Event = InstrumentedEvent
     return _state
 
 
@@ -332,18 +440,83 @@ def order_cycle():
     return None
 
 
-class Watchdog(threading.Thread):
-    """Polls for a wait-for cycle; one that lasts two polls is a deadlock, reported then the run ends."""
+def _main_joining(main_ident):
+    """Whether the main thread is waiting for other threads to finish (Thread.join)."""
+    frame = sys._current_frames().get(main_ident)
+    return frame is not None and frame.f_code.co_filename == _THREADING_FILE and \
+        frame.f_code.co_name in ("_wait_for_tstate_lock", "join")
 
-    def __init__(self, report, interval=0.05):
+
+def find_all_blocked(main_ident, grace):
+    """Every thread blocked in an untimed wait on an instrumented Condition, Event or Semaphore for at
+    least `grace` seconds, or waiting for a lock held by such a thread (the main thread may be joining
+    them): nothing is left to wake anyone up. Or None. Pure lock waits are the cycle detector's."""
+    now = time.monotonic()
+    entries, lock_waits = [], []
+    for t in threading.enumerate():
+        if t.name == "grade-watchdog":
+            continue
+        ident = t.ident
+        if ident in _state.blocked:
+            obj, site, since = _state.blocked[ident]
+            if now - since < grace:
+                return None
+            entries.append((ident, obj, site))
+        elif ident in _state.waiting:
+            lock, site = _state.waiting[ident]
+            lock_waits.append((ident, lock, site))
+        elif ident == main_ident and _main_joining(main_ident):
+            entries.append((ident, None, None))
+        else:
+            return None
+    if not any(obj is not None for _, obj, _ in entries):
+        return None
+    stuck = {ident for ident, _, _ in entries}
+    for ident, lock, site in lock_waits:
+        if lock._owner not in stuck:
+            return None
+        entries.append((ident, lock, site))
+    return entries
+
+
+def describe_all_blocked(entries):
+    parts, threads = [], []
+    for ident, obj, site in entries:
+        if obj is None:
+            parts.append("%s waits for the other threads to finish" % _thread_name(ident))
+            continue
+        parts.append("%s waits at %s on %s" % (_thread_name(ident), _site_text(site), obj.describe()))
+        threads.append(_thread_entry(ident, obj, site))
+    return {
+        "kind": "lost_wakeup",
+        "summary": "no thread can make progress (a lost wake-up: every thread waits and none is left to "
+                   "notify, set or release): " + "; ".join(parts),
+        "threads": threads,
+        "cycle": [],
+    }
+
+
+class Watchdog(threading.Thread):
+    """Polls for a wait-for cycle (a deadlock once it lasts two polls) and for every thread blocked
+    with nobody left to wake it (a lost wake-up); reports the first found, then the run ends."""
+
+    def __init__(self, report, interval=0.05, grace=0.5):
         super().__init__(name="grade-watchdog", daemon=True)
         self._report = report
         self._interval = interval
+        self._grace = grace
+        self._main = threading.main_thread().ident
 
     def run(self):
-        last, orphan_since = None, None
+        last, orphan_since, stuck = None, None, None
         while True:
             time.sleep(self._interval)
+            blocked = find_all_blocked(self._main, self._grace)
+            key = tuple(sorted((i, id(o)) for i, o, _ in blocked)) if blocked else None
+            if key is not None and key == stuck:
+                self._report(describe_all_blocked(blocked))
+                return
+            stuck = key
             path = find_wait_cycle()
             key = tuple((t, id(lock)) for t, lock, _ in path) if path else None
             if key is not None and key == last:
