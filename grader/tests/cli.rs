@@ -437,3 +437,11 @@ fn human_output_has_no_colour_when_piped_and_verbose_shows_output() {
     assert!(!text.contains('\x1b'), "no colour when piped");
     assert!(text.contains("--- stdout ---") && text.contains("PASS run 10/10"), "{text}");
 }
+
+#[test]
+fn a_process_never_joined_is_a_zombie_and_fails() {
+    let r = report(&submission("zombie"));
+    let t = test(&r, "run");
+    assert_eq!(t["status"], "failed", "{t}");
+    assert!(t["message"].as_str().unwrap().contains("never joined (zombies)"), "{t}");
+}

@@ -142,7 +142,14 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
         r.seed = first["seed"].as_u64();
         let msg = first["message"].as_str().unwrap_or("the check failed").to_string();
         r.message = Some(if unit.seeds.len() > 1 {
-            format!("{msg} (failed {} of {} runs; first failing seed {})", failed.len(), runs.len(), r.seed.unwrap_or(0))
+            let schedule = unit.trace.map(|p| format!(", yield probability {p}")).unwrap_or_default();
+            format!(
+                "{msg} (failed {} of {} runs; first failing seed {}{schedule}: replay with --seed {})",
+                failed.len(),
+                runs.len(),
+                r.seed.unwrap_or(0),
+                r.seed.unwrap_or(0)
+            )
         } else {
             msg
         });
@@ -158,6 +165,15 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
             procs.iter().take(3).map(|p| format!("pid {} `{}`", p["pid"], p["cmdline"].as_str().unwrap_or(""))).collect::<Vec<_>>().join(", ")
         ));
         r.hint = Some("join or shut down every worker: `with ProcessPoolExecutor() as pool:` or pool.close(); pool.join()".into());
+    } else if let Some(z) = run.of("zombies").next() {
+        let pids: Vec<String> = z["processes"].as_array().into_iter().flatten().map(|p| p["pid"].to_string()).collect();
+        r.status = Status::Failed;
+        r.message = Some(format!(
+            "{} child process(es) finished but were never joined (zombies): pid {}",
+            pids.len(),
+            pids.join(", ")
+        ));
+        r.hint = Some("join() every Process you start (or use a pool in a `with` block)".into());
     } else if let Some(strays) = strays(run) {
         r.status = Status::Failed;
         r.message = Some(format!(

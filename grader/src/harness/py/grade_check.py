@@ -173,8 +173,9 @@ class Ctx:
                 pass
 
 
-def live_children():
-    """(pid, cmdline) of this process's children that are not zombies, nor multiprocessing's helpers."""
+def live_children(zombies=False):
+    """(pid, cmdline) of this process's children that are not zombies (or only the zombies), nor
+    multiprocessing's helpers."""
     me = os.getpid()
     found = []
     for entry in os.listdir("/proc"):
@@ -185,7 +186,7 @@ def live_children():
                 stat = fh.read().decode(errors="replace")
             rest = stat[stat.rindex(")") + 2:].split()
             state, ppid = rest[0], int(rest[1])
-            if ppid != me or state in ("Z", "X"):
+            if ppid != me or (state in ("Z", "X")) != zombies:
                 continue
             with open("/proc/%s/cmdline" % entry, "rb") as fh:
                 cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
@@ -343,6 +344,15 @@ def run(job, chan, ctl):
         for pid, _ in leaked:
             try:
                 os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    else:
+        zombies = live_children(zombies=True)
+        if zombies:
+            chan.send("zombies", processes=[{"pid": p, "cmdline": ""} for p, _ in zombies])
+        for pid, _ in zombies:
+            try:
+                os.waitpid(pid, os.WNOHANG)
             except OSError:
                 pass
     chan.send("done")
