@@ -9,6 +9,7 @@ const FILES: &[(&str, &str)] = &[
     ("grade_instrument.py", include_str!("harness/py/grade_instrument.py")),
     ("grade_lint.py", include_str!("harness/py/grade_lint.py")),
     ("grade_oracles.py", include_str!("harness/py/grade_oracles.py")),
+    ("grade_sched.py", include_str!("harness/py/grade_sched.py")),
 ];
 
 /// Writes the harness into `dir`; returns the entry script.

@@ -107,11 +107,12 @@ impl Kind {
         match self {
             Kind::Compile | Kind::Manual => &[],
             Kind::Deterministic => CODE,
-            Kind::Stress => {
-                &["check", "params", "timeout", "instrument", "start_method", "repetitions", "yield_probability"]
-            }
+            Kind::Stress => &[
+                "check", "params", "timeout", "instrument", "start_method", "repetitions", "yield_probability", "scheduler",
+            ],
             Kind::Deadlock => &[
                 "check", "params", "timeout", "instrument", "start_method", "repetitions", "yield_probability", "lock_order",
+                "scheduler",
             ],
             Kind::Throughput => {
                 &["check", "params", "timeout", "samples", "min_sample_ms", "target_ratio", "floor_ratio"]
@@ -121,6 +122,17 @@ impl Kind {
             Kind::Lint => &["timeout", "deduct", "rules"],
         }
     }
+}
+
+/// Who decides thread switches in stress and deadlock runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scheduler {
+    /// The operating system, with seeded yield injection at traced opcodes: likely, not exact, replay.
+    #[default]
+    Os,
+    /// The harness: one thread at a time, the seed picks who goes next; exact replay.
+    Controlled,
 }
 
 /// The multiprocessing start method a check runs under (`spawn` exposes unpicklable work and missing
@@ -218,6 +230,8 @@ struct RawItem {
     #[serde(default)]
     start_method: Option<Spanned<StartMethod>>,
     #[serde(default)]
+    scheduler: Option<Spanned<Scheduler>>,
+    #[serde(default)]
     repetitions: Option<Spanned<u32>>,
     #[serde(default)]
     yield_probability: Option<Spanned<f64>>,
@@ -303,6 +317,7 @@ pub struct Item {
     pub params: serde_json::Value,
     pub instrument: bool,
     pub start_method: Option<StartMethod>,
+    pub scheduler: Scheduler,
     pub repetitions: u32,
     pub yield_probability: f64,
     pub lock_order: bool,
@@ -464,6 +479,7 @@ fn validate_item(
         ("min_words", it.min_words.as_ref().map(|s| &s.referenced)),
     ];
     let extra = [
+        ("scheduler", it.scheduler.as_ref().map(|s| &s.referenced)),
         ("start_method", it.start_method.as_ref().map(|s| &s.referenced)),
         ("deduct", it.deduct.as_ref().map(|s| &s.referenced)),
         ("rules", it.rules.as_ref().map(|s| &s.referenced)),
@@ -598,6 +614,7 @@ fn validate_item(
         params: it.params.map(|p| p.value).unwrap_or(serde_json::Value::Object(Default::default())),
         instrument: it.instrument.map(|b| b.value).unwrap_or(kind != Kind::Throughput),
         start_method: it.start_method.map(|m| m.value),
+        scheduler: it.scheduler.map(|m| m.value).unwrap_or_default(),
         repetitions,
         yield_probability,
         lock_order: it.lock_order.map(|b| b.value).unwrap_or(false),

@@ -445,3 +445,37 @@ fn a_process_never_joined_is_a_zombie_and_fails() {
     assert_eq!(t["status"], "failed", "{t}");
     assert!(t["message"].as_str().unwrap().contains("never joined (zombies)"), "{t}");
 }
+
+fn stress_message(lab: &str, sub: &str, seed: u64) -> Value {
+    let out = grade()
+        .args([lab, "--format", "json", "--seed", &seed.to_string(), "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(submission(sub))
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    test(&r, "stress").clone()
+}
+
+#[test]
+fn the_controlled_scheduler_replays_a_race_exactly() {
+    // lab-0.2 runs its stress item under the controlled scheduler: the seed decides every switch.
+    let a = stress_message("lab-0.2", "racy-counter", 11);
+    let b = stress_message("lab-0.2", "racy-counter", 11);
+    assert_eq!(a["status"], "failed");
+    assert_eq!(a["message"], b["message"], "the same seed gives the same interleaving");
+    assert!(a["message"].as_str().unwrap().contains("replay with --seed 11"), "{a}");
+    let others: Vec<Value> = (12..16).map(|s| stress_message("lab-0.2", "racy-counter", s)["message"].clone()).collect();
+    assert!(others.iter().any(|m| m != &a["message"]), "other seeds give other interleavings");
+}
+
+#[test]
+fn the_controlled_scheduler_names_a_certain_hang_at_once() {
+    let t = stress_message("lab-0.2", "lost-wakeup", 3);
+    assert_eq!(t["status"], "deadlock", "{t}");
+    assert_eq!(t["diagnosis"]["kind"], "lost_wakeup");
+    assert!(t["message"].as_str().unwrap().contains("controlled schedule"), "{t}");
+    let t = stress_message("lab-0.2", "self-deadlock", 3);
+    assert_eq!(t["diagnosis"]["kind"], "deadlock", "{t}");
+}

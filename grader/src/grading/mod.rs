@@ -232,6 +232,7 @@ impl ItemCtx<'_> {
             "instrument": item.instrument,
             "lock_order": item.lock_order,
             "start_method": item.start_method,
+            "scheduler": item.scheduler,
             "trace": unit.trace.map(|p| json!({"probability": p})),
         });
         match self.grader.run(self.ws, &sub, job, item.timeout, &self.spec.limits) {

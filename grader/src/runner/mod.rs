@@ -147,7 +147,9 @@ impl Run {
         let tmp = spec.workdir.with_file_name("tmp");
         let _ = std::fs::create_dir_all(&tmp);
         let mut cmd = Command::new(spec.python);
-        cmd.arg("-I").arg("-B").arg("-u").arg(spec.harness);
+        // Not -I: the environment is cleared anyway, and PYTHONHASHSEED must reach the interpreter so that
+        // set and dict orders (and so a controlled schedule) are the same from one run to the next.
+        cmd.arg("-s").arg("-B").arg("-u").arg(spec.harness);
         cmd.current_dir(spec.workdir)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()))
@@ -155,6 +157,7 @@ impl Run {
             .env("TMPDIR", &tmp)
             .env("LANG", "C.UTF-8")
             .env("MALLOC_ARENA_MAX", "2")
+            .env("PYTHONHASHSEED", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

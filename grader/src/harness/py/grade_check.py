@@ -201,11 +201,14 @@ def live_children(zombies=False):
 class Injector:
     """Opcode-level tracing of the student's files, with a seeded chance of a thread switch at each opcode."""
 
-    def __init__(self, root, seed, probability):
+    def __init__(self, root, seed, probability, sched=None):
         self.root = root
         self.rng = random.Random(seed ^ 0x5EED)
         self.p = probability
         self._interval = None
+        self.sched = sched
+        if sched is not None:
+            self._local = self._local_controlled
 
     def _global(self, frame, event, arg):
         if frame.f_code.co_filename.startswith(self.root):
@@ -217,6 +220,11 @@ class Injector:
     def _local(self, frame, event, arg):
         if event == "opcode" and self.rng.random() < self.p:
             time.sleep(0)
+        return self._local
+
+    def _local_controlled(self, frame, event, arg):
+        if event == "opcode":
+            self.sched.yield_now()
         return self._local
 
     def __enter__(self):
@@ -309,7 +317,15 @@ def run(job, chan, ctl):
         shm_log = _watch_shared_memory(job["stacks"] + ".shm")
         if lock_order:
             gi.set_record_order(True)
-        if trace:
+        if trace and job.get("scheduler") == "controlled" and instrumented:
+            import grade_sched
+            sched = grade_sched.begin(seed, trace["probability"], report, gi.student_site)
+            try:
+                with Injector(root + os.sep, seed, trace["probability"], sched):
+                    ok, message, hint, loc, exited = run_once(fn, ctx, root)
+            finally:
+                grade_sched.end(sched)
+        elif trace:
             with Injector(root + os.sep, seed, trace["probability"]):
                 ok, message, hint, loc, exited = run_once(fn, ctx, root)
         else:

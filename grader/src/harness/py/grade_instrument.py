@@ -11,6 +11,8 @@ import sys
 import threading
 import time
 
+import grade_sched
+
 _raw_allocate = threading._allocate_lock
 _get_ident = threading.get_ident
 _THREADING_FILE = threading.__file__
@@ -90,6 +92,18 @@ class InstrumentedLock:
             return True
         if not blocking:
             return False
+        sched = grade_sched.active
+        if sched is not None and sched.me() is not None:
+            if forever:
+                st.waiting[me] = (self, site)
+            try:
+                ok = sched.wait_until(lambda: self._lock.acquire(False), on=self,
+                                      timeout=None if forever else timeout)
+            finally:
+                st.waiting.pop(me, None)
+            if ok:
+                self._took(me, site)
+            return ok
         if forever:
             st.waiting[me] = (self, site)
         try:
@@ -127,6 +141,9 @@ class InstrumentedLock:
             except ValueError:
                 pass
         self._lock.release()
+        sched = grade_sched.active
+        if sched is not None:
+            sched.wake(self)
 
     def locked(self):
         return self._lock.locked()
@@ -247,8 +264,22 @@ class InstrumentedCondition(threading.Condition, metaclass=_Switch):
         super().__init__(lock if lock is not None else InstrumentedRLock())
         _described(self, "Condition")
         self.notifies = 0
+        self._sched_waiters = []
 
     def wait(self, timeout=None):
+        sched = grade_sched.active
+        if sched is not None and sched.me() is not None:
+            if not self._is_owned():
+                raise RuntimeError("cannot wait on un-acquired lock")
+            token = [False]
+            self._sched_waiters.append(token)
+            saved = self._release_save()
+            try:
+                return sched.wait_until(lambda: token[0], on=self, timeout=timeout)
+            finally:
+                if not token[0]:
+                    self._sched_waiters.remove(token)
+                self._acquire_restore(saved)
         if timeout is None:
             with _Blocking(self, student_site(2)):
                 return super().wait(None)
@@ -256,7 +287,26 @@ class InstrumentedCondition(threading.Condition, metaclass=_Switch):
 
     def notify(self, n=1):
         self.notifies += 1
+        if self._sched_waiters:
+            for token in self._sched_waiters[:n]:
+                token[0] = True
+            del self._sched_waiters[:n]
+            sched = grade_sched.active
+            if sched is not None:
+                sched.wake(self)
         return super().notify(n)
+
+    def notify_all(self):
+        self.notifies += 1
+        for token in self._sched_waiters:
+            token[0] = True
+        self._sched_waiters.clear()
+        sched = grade_sched.active
+        if sched is not None:
+            sched.wake(self)
+        return super().notify(len(self._waiters))
+
+    notifyAll = notify_all
 
 
 class InstrumentedSemaphore(threading.Semaphore, metaclass=_Switch):
@@ -268,6 +318,19 @@ class InstrumentedSemaphore(threading.Semaphore, metaclass=_Switch):
         _described(self, "Semaphore")
 
     def acquire(self, blocking=True, timeout=None):
+        sched = grade_sched.active
+        if sched is not None and sched.me() is not None:
+            def take():
+                with self._cond:
+                    if self._value > 0:
+                        self._value -= 1
+                        return True
+                    return False
+            if take():
+                return True
+            if not blocking:
+                return False
+            return sched.wait_until(take, on=self, timeout=timeout)
         if blocking and timeout is None and not super().acquire(False):
             with _Blocking(self, student_site(2)):
                 return super().acquire(True, None)
@@ -276,6 +339,12 @@ class InstrumentedSemaphore(threading.Semaphore, metaclass=_Switch):
         return super().acquire(blocking, timeout)
 
     __enter__ = acquire
+
+    def release(self, n=1):
+        super().release(n)
+        sched = grade_sched.active
+        if sched is not None:
+            sched.wake(self)
 
 
 class InstrumentedBoundedSemaphore(InstrumentedSemaphore, threading.BoundedSemaphore):
@@ -294,7 +363,16 @@ class InstrumentedEvent(threading.Event, metaclass=_Switch):
         super().__init__()
         _described(self, "Event")
 
+    def set(self):
+        super().set()
+        sched = grade_sched.active
+        if sched is not None:
+            sched.wake(self)
+
     def wait(self, timeout=None):
+        sched = grade_sched.active
+        if sched is not None and sched.me() is not None:
+            return sched.wait_until(self.is_set, on=self, timeout=timeout)
         if timeout is None and not self.is_set():
             with _Blocking(self, student_site(2)):
                 return super().wait(None)

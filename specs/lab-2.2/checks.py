@@ -1,0 +1,302 @@
+"""Checks for lab-2.2, producer-consumer with a queue.
+
+The student's API (see starter/lab-2.2/producer_consumer.py):
+
+    run(sources, consume, consumers=4, maxsize=8) -> int
+
+Every check hands run() sources that are the grader's own generators (each records the item it
+hands to a producer thread: "produce") and a `consume` callback that records the item it receives
+and the thread it runs in ("consume"). The oracles then compare the two histories.
+
+run() is always called from the check's main thread, never from a helper thread: when every thread
+of the student's waits in Queue.get() (or another untimed wait) while run() joins them, the harness
+names the lost wake-up itself (status `deadlock`) instead of letting the item time out.
+
+Standard library only.
+"""
+import threading
+import time
+
+from grade_oracles import exactly_once
+
+HINT_SENTINEL = ("after joining every producer, put one sentinel per consumer on the queue (a unique "
+                 "object such as _DONE = object()); a consumer that takes one returns")
+HINT_EXACTLY_ONCE = ("let queue.Queue hand items over: keep each item in a local variable of the thread "
+                     "that got it, and drain the queue before consumers stop")
+HINT_BLOCK = ("call q.get() (blocking, no timeout needed) and let it sleep while the queue is empty; "
+              "never loop on q.empty() or get_nowait()")
+
+
+def _module(ctx):
+    pc = ctx.student("producer_consumer")
+    ctx.expect(callable(getattr(pc, "run", None)),
+               "producer_consumer.py has no function run(sources, consume, consumers=4, maxsize=8)",
+               hint="keep the starter's function name and signature")
+    return pc
+
+
+def _items(p, n):
+    """n unique items for producer p; producer 0 starts with falsy items (never None)."""
+    items = ["p%d-%d" % (p, i) for i in range(n)]
+    if p == 0 and n >= 2:
+        items[:2] = [0, ""]
+    return items
+
+
+class _Run:
+    """One call of run() with recording sources and consume."""
+
+    def __init__(self, ctx, counts, consumers, maxsize, hold=0.0, meter=None):
+        self.ctx = ctx
+        self.h = ctx.history()
+        self.counts = counts
+        self.consumers = consumers
+        self.maxsize = maxsize
+        self.hold = hold
+        self.meter = meter
+        self.producer_idents = set()
+        self.main_ident = threading.get_ident()
+        self.returned = False
+        self.late = []
+        self.in_flight_max = 0
+        self._p = []  # list.append and len() are atomic: no lock needed in these callbacks
+        self._c = []
+        self.call = "run(%s, consume, consumers=%d, maxsize=%d)" % (
+            "[]" if not counts else "[%s]" % ", ".join("<%d items>" % n for n in counts), consumers, maxsize)
+
+    def source(self, p, n):
+        for item in _items(p, n):
+            self.producer_idents.add(threading.get_ident())
+            self.h.record("produce", item=item)
+            self._p.append(item)
+            inflight = len(self._p) - len(self._c)
+            if inflight > self.in_flight_max:
+                self.in_flight_max = inflight
+            yield item
+
+    def consume(self, item):
+        if self.returned:
+            self.late.append(item)
+        self._c.append(item)
+        self.h.record("consume", item=item, ident=threading.get_ident())
+        if self.meter is not None:
+            with self.meter:
+                time.sleep(self.hold)
+        elif self.hold:
+            time.sleep(self.hold)
+
+    def go(self, sources=None):
+        pc = _module(self.ctx)
+        self.before = set(threading.enumerate())
+        srcs = sources if sources is not None else [self.source(p, n) for p, n in enumerate(self.counts)]
+        t0 = time.monotonic()
+        self.result = pc.run(srcs, self.consume, consumers=self.consumers, maxsize=self.maxsize)
+        self.wall = time.monotonic() - t0
+        self.returned = True
+        self.h.record("returned")
+        return self.result
+
+    def produced(self):
+        return [e[4]["item"] for e in self.h.of("produce")]
+
+    def consumed(self):
+        return [e[4]["item"] for e in self.h.of("consume")]
+
+    def check_exactly_once(self):
+        msg = exactly_once(self.produced(), self.consumed())
+        if msg:
+            self.ctx.fail("%s: every item must be consumed exactly once, but %s" % (self.call, msg),
+                          hint=HINT_EXACTLY_ONCE)
+        total = sum(self.counts)
+        self.ctx.expect(self.result == total,
+                        "%s returned %r; it must return the number of items consumed (%d)"
+                        % (self.call, self.result, total),
+                        hint="count the items each consumer consumed and return the sum after joining them")
+
+    def check_threads(self):
+        wrong = [e for e in self.h.of("consume")
+                 if e[4]["ident"] in self.producer_idents or e[4]["ident"] == self.main_ident]
+        if wrong:
+            who = "the thread that called run()" if wrong[0][4]["ident"] == self.main_ident else \
+                "a producer thread (%s)" % wrong[0][2]
+            self.ctx.fail("%s: consume(%r) was called from %s; items must go through the queue to "
+                          "consumer threads" % (self.call, wrong[0][4]["item"], who),
+                          hint="producers only put items on the queue; consumer threads get them and call consume")
+        names = {e[2] for e in self.h.of("consume")}
+        self.ctx.expect(len(names) <= self.consumers,
+                        "%s: consume() was called from %d different threads (%s), more than consumers=%d"
+                        % (self.call, len(names), ", ".join(sorted(names)[:6]), self.consumers),
+                        hint="start exactly `consumers` consumer threads")
+
+
+# ---------------------------------------------------------------------------
+# completion_quality
+
+
+def basic(ctx):
+    """Small runs, producers >= consumers: every item consumed once, from consumer threads, counted."""
+    for producers_items, consumers in ctx.params["cases"]:
+        r = _Run(ctx, producers_items, consumers, ctx.params.get("maxsize", 4))
+        r.go()
+        r.check_exactly_once()
+        r.check_threads()
+
+
+def exactly_once_stress(ctx):
+    """Several producers and consumers under forced thread switches: the exactly-once oracle."""
+    p = ctx.params
+    for _ in range(p.get("rounds", 1)):
+        r = _Run(ctx, [p["items"]] * p["producers"], p["consumers"], p["maxsize"])
+        r.go()
+        r.check_exactly_once()
+
+
+def clean_shutdown(ctx):
+    """run() returns only when every consumer has finished: more consumers than producers, an empty
+    source, no source at all. Every consume() is a little slow, so a run() that does not wait for
+    its consumers returns while they are still working."""
+    p = ctx.params
+    for producers_items, consumers in p["cases"]:
+        r = _Run(ctx, producers_items, consumers, p.get("maxsize", 4), hold=p.get("hold", 0.01))
+        r.go()
+        alive = [t for t in threading.enumerate() if t not in r.before and t.is_alive()]
+        if alive:
+            ctx.fail("%s returned while %d thread(s) it started were still running (%s): run() must "
+                     "return only after every producer and consumer thread has finished"
+                     % (r.call, len(alive), ", ".join(sorted(t.name for t in alive)[:6])),
+                     hint=HINT_SENTINEL + "; then join() every consumer thread before returning "
+                     "(daemon threads blocked in get() are not a shutdown)")
+        time.sleep(p.get("settle", 0.03))
+        if r.late:
+            ctx.fail("%s returned before every item was consumed: consume(%r) was called after it "
+                     "returned" % (r.call, r.late[0]), hint="join the consumer threads before returning")
+        r.check_exactly_once()
+
+
+def consumers_block(ctx):
+    """While the queue is empty, consumers must sleep in get(), not spin.
+
+    One producer hands out `warm` items, waits until they are all consumed (the queue is empty),
+    then measures for `idle` seconds the CPU time of every other thread run() started: blocked
+    consumers use none, busy-waiting ones use (nearly) all of it. Then it hands out `warm` more."""
+    p = ctx.params
+    warm, idle, limit = p["warm"], p["idle"], p["max_cpu_fraction"]
+    r = _Run(ctx, [2 * warm], p["consumers"], p["maxsize"])
+    measured = {}
+
+    def source():
+        me = threading.current_thread()
+        items = _items(0, 2 * warm)
+        for i, item in enumerate(items):
+            if i == warm:
+                deadline = time.monotonic() + 2.0
+                while len(r._c) < warm and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                time.sleep(0.05)  # the consumers go back to get()
+                others = [t for t in threading.enumerate()
+                          if t not in r.before and t is not me and t.is_alive()]
+                c0 = {t: ctx.thread_cpu(t) for t in others}
+                w0 = time.monotonic()
+                time.sleep(idle)
+                w1 = time.monotonic()
+                measured["cpu"] = {t.name: ctx.thread_cpu(t) - c0[t] for t in others}
+                measured["wall"] = w1 - w0
+                measured["drained"] = len(r._c) >= warm
+            r.producer_idents.add(threading.get_ident())
+            r.h.record("produce", item=item)
+            yield item
+
+    r.go([source()])
+    r.check_exactly_once()
+    ctx.expect("cpu" in measured, "%s: the grader's source was never iterated up to item %d"
+               % (r.call, warm), hint="iterate every source to its end in a producer thread")
+    cpu = sum(measured["cpu"].values())
+    wall = measured["wall"]
+    if cpu > limit * wall:
+        busiest = sorted(measured["cpu"].items(), key=lambda kv: -kv[1])[:4]
+        ctx.fail("while the queue was empty for %.2f s, the threads run() started used %.2f s of CPU "
+                 "(%.0f%% of the wall time, at most %.0f%% allowed: %s): the consumers busy-wait "
+                 "(spin) instead of blocking" % (
+                     wall, cpu, 100 * cpu / wall, 100 * limit,
+                     ", ".join("%s %.2f s" % kv for kv in busiest)),
+                 hint=HINT_BLOCK)
+
+
+# ---------------------------------------------------------------------------
+# problem_solving
+
+
+def parallel_consumers(ctx):
+    """consume() sleeps (I/O): with `consumers` threads, several must be inside it at once."""
+    p = ctx.params
+    meter = ctx.meter()
+    r = _Run(ctx, [p["items"]] * p["producers"], p["consumers"], p["maxsize"], hold=p["hold"], meter=meter)
+    r.go()
+    r.check_exactly_once()
+    need = p["min_together"]
+    if meter.max < need:
+        serial = sum(r.counts) * p["hold"]
+        ctx.fail("%s with a %.0f ms consume(): at most %d consume() call(s) ran at once (at least %d "
+                 "expected); the run took %.2f s, %.0f%% of doing them one by one (%.2f s)"
+                 % (r.call, 1000 * p["hold"], meter.max, need, r.wall, 100 * r.wall / serial, serial),
+                 hint="start `consumers` consumer threads and call consume(item) outside any lock: "
+                      "a lock held around consume() serialises the consumers")
+
+
+def backpressure(ctx):
+    """Slow consumers, fast producers: the bounded queue makes producers wait."""
+    p = ctx.params
+    r = _Run(ctx, [p["items"]] * p["producers"], p["consumers"], p["maxsize"], hold=p["hold"])
+    r.go()
+    r.check_exactly_once()
+    bound = p["maxsize"] + p["producers"] + p["consumers"]
+    if r.in_flight_max > bound:
+        ctx.fail("%s: the producers ran %d items ahead of consume() (at most maxsize + producers + "
+                 "consumers = %d possible with a bounded queue): the queue is not bounded by maxsize"
+                 % (r.call, r.in_flight_max, bound),
+                 hint="create the queue as queue.Queue(maxsize) and put() with blocking (the default), "
+                      "so producers wait while it is full")
+
+
+# ---------------------------------------------------------------------------
+# performance
+
+
+def bench_pipeline(ctx):
+    """Timed workload: producers x items through `consumers` consumers whose consume() sleeps briefly
+    (I/O-like). Each call is checked (count and the set of items) and guarded by a timeout."""
+    pc = _module(ctx)
+    p = ctx.params
+    producers, n, consumers, maxsize = p["producers"], p["items"], p["consumers"], p["maxsize"]
+    hold, timeout = p["hold"], p["timeout_s"]
+    expected = producers * n
+
+    def workload():
+        seen = []
+        box = {}
+
+        def consume(item):
+            seen.append(item)
+            time.sleep(hold)
+
+        def call():
+            try:
+                box["result"] = pc.run([range(k * n, (k + 1) * n) for k in range(producers)], consume,
+                                       consumers=consumers, maxsize=maxsize)
+            except BaseException as exc:  # re-raised in the timed thread
+                box["error"] = exc
+
+        t = threading.Thread(target=call, name="bench-run", daemon=True)
+        t.start()
+        t.join(timeout)
+        if t.is_alive():
+            ctx.fail("run() with %d producers x %d items and %d consumers did not return within %.1f s "
+                     "(a consumer left waiting without a sentinel?)" % (producers, n, consumers, timeout),
+                     hint=HINT_SENTINEL)
+        if "error" in box:
+            raise box["error"]
+        ctx.expect(box.get("result") == expected and len(seen) == expected and len(set(seen)) == expected,
+                   "run() consumed %d items (%d distinct) and returned %r; %d expected. Speed is only "
+                   "measured on correct runs." % (len(seen), len(set(seen)), box.get("result"), expected),
+                   hint="make the exactly-once items pass first")
+    return workload
