@@ -10,6 +10,7 @@ const FILES: &[(&str, &str)] = &[
     ("grade_lint.py", include_str!("harness/py/grade_lint.py")),
     ("grade_oracles.py", include_str!("harness/py/grade_oracles.py")),
     ("grade_sched.py", include_str!("harness/py/grade_sched.py")),
+    ("grade_procs.py", include_str!("harness/py/grade_procs.py")),
 ];
 
 /// Writes the harness into `dir`; returns the entry script.

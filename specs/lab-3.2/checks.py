@@ -99,13 +99,15 @@ def _outcome(box):
     return "returned %r" % (box.get("value"),)
 
 
-def _get(ctx, sub, label, expected, timeout):
+def _get(ctx, sub, label, expected, timeout, got=()):
     try:
         return sub.get(timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - reported with the expectation
-        ctx.fail("%s.get(timeout=%g) raised %s (%s) where %r was expected" % (
-            label, timeout, type(exc).__name__, exc, expected),
-            hint="every subscriber receives every message published to its topic after it subscribed")
+        so_far = (" after receiving %r" % (list(got),)) if got else ""
+        ctx.fail("%s: get(timeout=%g) raised %s (%s)%s, where %r was expected" % (
+            label, timeout, type(exc).__name__, exc, so_far, expected),
+            hint="every subscriber receives every message published to its topic after it subscribed, "
+                 "each exactly once")
 
 
 def _expect_raises(ctx, fn, exc_type, what, hint=None):
@@ -137,7 +139,7 @@ def basic(ctx):
     for label, sub in (("news subscriber 1", news1), ("news subscriber 2", news2)):
         got = []
         for want in ("a", 0, None):
-            got.append(_get(ctx, sub, label, want, t))
+            got.append(_get(ctx, sub, label, want, t, got))
         ctx.expect(got == ["a", 0, None],
                    "after publish('news', 'a'), publish('news', 0), publish('news', None), %s received %r; "
                    "expected ['a', 0, None]: every message, falsy ones too, in publish order" % (label, got),
@@ -294,22 +296,36 @@ def wake_all(ctx):
     def subscriber(i):
         threads.append(threading.current_thread())
         for store in (first, second):
-            box = store.setdefault(i, {})
+            box = {}
             try:
                 box["value"] = subs[i].get()
             except Exception as exc:  # noqa: BLE001 - reported below
                 box["error"] = exc
+            store[i] = box
 
     def publisher():
         deadline = time.monotonic() + 2
         while len(threads) < k and time.monotonic() < deadline:
             time.sleep(0.002)
-        _await_waiting(threads[:k], ctx.params.get("settle_s", 2.0))
+        _await_waiting(threads[:k], ctx.params.get("settle_s", 1.0))
         b.publish("news", "wake-up")
-        deadline = time.monotonic() + 2
+        # Wait for every subscriber's first get() to return. If some stay inside wait() (a lost
+        # wake-up), return without close(): close() would wake them and hide the bug; the harness
+        # then finds every thread waiting and names them.
+        deadline = time.monotonic() + ctx.params.get("wake_s", 1.0)
+        stuck_since = None
         while len(first) < k and time.monotonic() < deadline:
-            time.sleep(0.002)
-        _await_waiting([t for t in threads if t.is_alive()], ctx.params.get("settle_s", 2.0))
+            rest = [t for t in threads[:k] if t.is_alive() and _in_wait(t)]
+            if len(rest) + len(first) < k:
+                stuck_since = None
+            elif stuck_since is None:
+                stuck_since = time.monotonic()
+            elif time.monotonic() - stuck_since > 0.3:
+                return
+            time.sleep(0.005)
+        if len(first) < k:
+            return
+        _await_waiting([t for t in threads if t.is_alive()], ctx.params.get("settle_s", 1.0))
         b.close()
 
     ctx.run_threads([lambda i=i: subscriber(i) for i in range(k)] + [publisher],
@@ -353,7 +369,7 @@ def spurious_wakeup(ctx):
         deadline = time.monotonic() + 2
         while len(threads) < k and time.monotonic() < deadline:
             time.sleep(0.002)
-        _await_waiting(threads[:k], ctx.params.get("settle_s", 2.0))
+        _await_waiting(threads[:k], ctx.params.get("settle_s", 1.0))
         for step, action in (("after publish('noisy', ...) twice (a notify meant for another topic)",
                               lambda: (b.publish("noisy", "n1"), b.publish("noisy", "n2"))),
                              ("after the grader called notify_all() on the broker's condition(s) "
@@ -476,6 +492,12 @@ def bench_broker(ctx):
         ctx.expect(not any(t.is_alive() for t in threads), "subscribers still waiting %g s after close()" % timeout,
                    hint="close() must wake every waiting get()")
         for o in outs:
+            bad = [x for x in o if isinstance(x, Exception)]
+            if bad:
+                ctx.fail("a subscriber's get(timeout=%g) raised %s (%s) after %d of %d messages; speed is "
+                         "only measured on correct delivery" % (timeout, type(bad[0]).__name__, bad[0],
+                                                                 len(o) - 1, fanout),
+                         hint="make the delivery items pass first")
             ctx.expect(o == list(range(fanout)),
                        "a subscriber received %d of %d messages (%r...); speed is only measured on correct "
                        "delivery" % (len(o), fanout, o[:5]), hint="make the delivery items pass first")

@@ -42,7 +42,12 @@ class Val:
         return "Val(%r, %r)" % (self.key, self.tag)
 
 
-MISS = object()  # a default no cache can return by accident
+class _Miss:
+    def __repr__(self):
+        return "<the default>"
+
+
+MISS = _Miss()  # a default no cache can return by accident
 
 CLOCK_HINT = ("read the time only through the clock passed to the constructor (self._clock()), never "
               "time.time() or time.monotonic() directly: the tests move a fake clock")
@@ -165,23 +170,23 @@ def expired_dropped(ctx):
         refs.append(weakref.ref(v))
         c.set("k%d" % i, v)
     del v
-    clock.set(1010.0)                       # every k* expires now
+    clock.set(1011.0)                       # every k* expired at 1010.0 (the boundary is ttl-expiry's)
     c.set("fresh", Val("fresh", 0))
     gc.collect()
     alive = sum(r() is not None for r in refs)
     ctx.expect(alive == 0, "%d of %d values set at 1000.0 with ttl=10 are still referenced by the cache after "
-               "set('fresh') at 1010.0, when they had all expired: expired entries pile up" % (alive, n),
+               "set('fresh') at 1011.0, when they had all expired: expired entries pile up" % (alive, n),
                hint="set() must remove every expired entry first (cheaply: with one ttl for all, the keys "
                     "expire in the order they were set)")
-    ctx.expect_eq(len(c), 1, "len(cache) after set('fresh') at 1010.0 (the %d old entries expired)" % n)
+    ctx.expect_eq(len(c), 1, "len(cache) after set('fresh') at 1011.0 (the %d old entries expired)" % n)
     clock.set(1015.0)
     for i in range(5):
         c.set("a%d" % i, i)                 # live until 1025
-    clock.set(1020.0)                       # 'fresh' expires now
-    ctx.expect_eq(c.purge_expired(), 1, "purge_expired() at 1020.0 ('fresh', set at 1010.0, just expired)")
-    ctx.expect_eq(len(c), 5, "len(cache) at 1020.0")
-    clock.set(1025.0)
-    ctx.expect_eq(c.purge_expired(), 5, "purge_expired() at 1025.0 (the five a* keys set at 1015.0 expired)")
+    clock.set(1021.5)                       # 'fresh' expired at 1021.0
+    ctx.expect_eq(c.purge_expired(), 1, "purge_expired() at 1021.5 ('fresh', set at 1011.0, has expired)")
+    ctx.expect_eq(len(c), 5, "len(cache) at 1021.5")
+    clock.set(1025.5)
+    ctx.expect_eq(c.purge_expired(), 5, "purge_expired() at 1025.5 (the five a* keys set at 1015.0 expired)")
     ctx.expect_eq(c.purge_expired(), 0, "purge_expired() again at once")
     ctx.expect_eq(len(c), 0, "len(cache) once everything expired")
 
@@ -285,15 +290,17 @@ def concurrent_consistency(ctx):
 def get_or_set_once(ctx):
     """Many threads ask for the same missing key at the same moment (a barrier releases them together):
     factory() runs once per key and all get its value; a factory that raises propagates its error and
-    stores nothing."""
+    stores nothing. The check waits for its threads by polling, not joining, so that a thread stuck in the
+    student's code does not hide the first finding: how many times factory() ran."""
     p = ctx.params
-    threads, keys, rounds, work_s = p["threads"], p["keys"], p["rounds"], p["factory_s"]
+    threads, keys, rounds, work_s, limit = p["threads"], p["keys"], p["rounds"], p["factory_s"], p["stall_s"]
     mod = ctx.student("ttl_cache")
     for rnd in range(rounds):
         c = mod.TTLCache(60, clock=FakeClock())
         calls = {}
         results = {}
-        barrier = threading.Barrier(threads, timeout=p["timeout_s"])
+        errors = []
+        barrier = threading.Barrier(threads, timeout=limit)
 
         def factory_for(key):
             def factory():
@@ -303,21 +310,42 @@ def get_or_set_once(ctx):
             return factory
 
         def work():
-            for k in range(keys):
-                key = "k%d" % k
-                barrier.wait()
-                results.setdefault(key, []).append(c.get_or_set(key, factory_for(key)))
-        ctx.run_threads([work] * threads, timeout=p["timeout_s"])
+            try:
+                for k in range(keys):
+                    key = "k%d" % k
+                    barrier.wait()
+                    results.setdefault(key, []).append(c.get_or_set(key, factory_for(key)))
+            except threading.BrokenBarrierError:
+                pass  # another thread failed first
+            except Exception as exc:  # reported after the factory counts
+                errors.append((threading.current_thread().name, exc))
+                barrier.abort()
+        ts = [threading.Thread(target=work, name="asker-%d" % i, daemon=True) for i in range(threads)]
+        for t in ts:
+            t.start()
+        deadline = time.monotonic() + limit
+        while any(t.is_alive() for t in ts) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stuck = [t.name for t in ts if t.is_alive()]
         for k in range(keys):
             key = "k%d" % k
             who = calls.get(key, [])
-            ctx.expect(len(who) == 1, "round %d: factory() for %r was called %d times (by %s) when %d threads "
+            ctx.expect(len(who) <= 1, "round %d: factory() for %r was called %d times (by %s) when %d threads "
                        "asked for it at once; expected once" % (rnd + 1, key, len(who), ", ".join(who), threads),
                        hint="under the lock, record that the key is being computed (an Event per key); "
                             "later callers wait for it instead of calling factory() again")
+        if errors:
+            name, exc = errors[0]
+            ctx.fail("round %d: get_or_set() raised %s: %s in thread %s" % (rnd + 1, type(exc).__name__, exc, name))
+        ctx.expect(not stuck, "round %d: %s still inside get_or_set() %.0f s after the threads started"
+                   % (rnd + 1, ", ".join(stuck), limit), hint="every thread waiting for a computation must be "
+                   "woken when it ends, also when factory() raises")
+        for k in range(keys):
+            key = "k%d" % k
+            ctx.expect(len(calls.get(key, [])) == 1, "round %d: factory() for %r was never called" % (rnd + 1, key))
             got = results[key]
-            ctx.expect(all(v is got[0] for v in got), "round %d: threads asking for %r at once got different "
-                       "values: %r" % (rnd + 1, key, sorted(set(map(repr, got)))))
+            ctx.expect(len(got) == threads and all(v is got[0] for v in got), "round %d: the %d threads asking "
+                       "for %r at once got %r" % (rnd + 1, threads, key, sorted(set(map(repr, got)))))
     # A failing factory: the error propagates, nothing is stored, and a later call computes again.
     c = mod.TTLCache(60, clock=FakeClock())
 
@@ -333,7 +361,7 @@ def get_or_set_once(ctx):
     else:
         ctx.fail("get_or_set('x', factory) did not propagate the exception factory() raised")
     ctx.expect(c.get("x", MISS) is MISS, "get('x') after its factory raised returned a value: nothing may be stored")
-    out = ctx.call_with_timeout(lambda: c.get_or_set("x", lambda: "ok"), p["timeout_s"])
+    out = ctx.call_with_timeout(lambda: c.get_or_set("x", lambda: "ok"), limit)
     ctx.expect_eq(out, "ok", "get_or_set('x', factory) after an earlier factory for 'x' raised")
 
 

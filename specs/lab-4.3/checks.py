@@ -17,6 +17,7 @@ is the baseline.
 import os
 import random
 import re
+import tempfile
 import threading
 import time
 import traceback
@@ -126,12 +127,14 @@ def _short(values, limit=6):
 # data, segments and this process's view of them
 
 def _values(ctx, spec):
-    """{list: [...]}, {random: [n, lo, hi]} (seeded ints in [lo, hi]), {extremes: n}."""
+    """{list: [...]}, {random: [n, lo, hi]} (seeded ints in [lo, hi]), {extremes: n}, {overflow: [...]}."""
     if "list" in spec:
         return list(spec["list"])
     if "random" in spec:
         n, lo, hi = spec["random"]
         return [ctx.rng.randint(lo, hi) for _ in range(n)]
+    if "overflow" in spec:  # the given items, then 2**70, which no int64 can hold
+        return list(spec["overflow"]) + [2 ** 70]
     if "extremes" in spec:
         pool = [INT64_MAX, INT64_MIN, INT64_MAX - 1, INT64_MIN + 1, -1, 0, 1]
         return [pool[i % len(pool)] for i in range(spec["extremes"])]
@@ -274,6 +277,45 @@ def transform_correct(ctx):
             seg.destroy()
 
 
+def _histogram_verdict(ctx, fn, seg, items, bins, workers, got, timeout):
+    """Fails with the most specific message for a wrong histogram (seg still exists)."""
+    length = len(items)
+    expected = [0] * bins
+    for x in items:
+        expected[x % bins] += 1
+    what = f"histogram({seg.name!r}, length={length}, bins={bins}, workers={workers})"
+    ctx.expect(isinstance(got, list) and len(got) == bins and all(isinstance(c, int) for c in got),
+               f"{what} returned {got!r}, expected a list of {bins} int counts",
+               hint="return list(counts), one count per remainder 0 .. bins-1")
+    if got == expected:
+        return
+    total = sum(got)
+    if total < length and workers > 1:
+        # Lost updates, or items never counted? One worker cannot race with itself.
+        single, _ = _run(ctx, f"histogram({seg.name!r}, length={length}, bins={bins}, workers=1)",
+                         lambda: fn(seg.name, length, bins, 1), timeout)
+        if single == expected:
+            ctx.fail(f"{what}: {length - total} of {length} counts were lost (they add up to "
+                     f"{total}): expected {expected}, got {got}; with workers=1 the counts are "
+                     "right, so concurrent updates of the shared counters overwrote each other",
+                     hint="`counts[b] += 1` on a shared multiprocessing.Array is a read and then "
+                          "a write; two processes interleave between them and one update is "
+                          "lost. Hold counts.get_lock() around every update, or better, count in "
+                          "a local list and add it in once under the lock")
+    if total < length:
+        ctx.fail(f"{what}: {length - total} of {length} items were not counted (the counts add "
+                 f"up to {total}): expected {expected}, got {got}",
+                 hint="the slices [lo, hi) must meet end to end and cover [0, length) exactly "
+                      "once, end excluded")
+    if total > length:
+        ctx.fail(f"{what}: the counts add up to {total}, more than the {length} items: "
+                 f"{total - length} item(s) counted twice: expected {expected}, got {got}",
+                 hint="each index in [0, length) belongs to exactly one worker's slice, end "
+                      "excluded")
+    ctx.fail(f"{what}: expected {expected}, got {got}",
+             hint="count x into bin x % bins (Python's %, never negative for bins > 0)")
+
+
 def histogram_counts(ctx):
     """histogram on the check's segment: small cases, then large ones where workers contend."""
     fn = _func(ctx, "histogram")
@@ -282,63 +324,85 @@ def histogram_counts(ctx):
         length, bins, workers = case["length"], case["bins"], case["workers"]
         for _ in range(case.get("repeat", 1)):
             items = [ctx.rng.randint(-10 ** 6, 10 ** 6) for _ in range(length)]
-            expected = [0] * bins
-            for x in items:
-                expected[x % bins] += 1
             seg = Segment(items)
             try:
                 what = f"histogram({seg.name!r}, length={length}, bins={bins}, workers={workers})"
                 got, _ = _run(ctx, what, lambda: fn(seg.name, length, bins, workers), timeout)
                 _check_caller_segment(ctx, seg, what)
+                _histogram_verdict(ctx, fn, seg, items, bins, workers, got, timeout)
             finally:
                 seg.destroy()
-            ctx.expect(isinstance(got, list) and len(got) == bins,
-                       f"{what} returned {got!r}, expected a list of {bins} counts",
-                       hint="return list(counts), one count per remainder 0 .. bins-1")
-            if got == expected:
-                continue
-            total = sum(got) if all(isinstance(c, int) for c in got) else None
-            if total is not None and total < length:
-                ctx.fail(f"{what}: {length - total} of {length} counts were lost (the counts add up "
-                         f"to {total}): expected {expected}, got {got}",
-                         hint="`counts[b] += 1` on a shared multiprocessing.Array is a read and "
-                              "then a write; two processes interleave between them and one "
-                              "update is lost. Hold counts.get_lock() around every update, or "
-                              "better, count in a local list and add it in once under the lock")
-            if total is not None and total > length:
-                ctx.fail(f"{what}: the counts add up to {total}, more than the {length} items: "
-                         f"{total - length} item(s) counted twice: expected {expected}, got {got}",
-                         hint="each index in [0, length) belongs to exactly one worker's slice, "
-                              "end excluded")
-            ctx.fail(f"{what}: expected {expected}, got {got}",
-                     hint="count x into bin x % bins (Python's %, never negative for bins > 0)")
 
 
 # --------------------------------------------------------------------------
 # problem_solving
 
+class CreatedSegments:
+    """Records the name of every SharedMemory created (create=True) while it is active.
+
+    /dev/shm is shared by everything on the machine, so "new files in /dev/shm" would also catch
+    other programs' segments; this looks only at the segments made by this process and the ones
+    it forks (the names go to a file, which forked workers append to as well).
+    """
+
+    def __init__(self):
+        fd, self.path = tempfile.mkstemp(prefix="lab43-created-")
+        os.close(fd)
+        self._original = None
+
+    def __enter__(self):
+        original = self._original = shared_memory.SharedMemory.__init__
+        path = self.path
+
+        def __init__(shm, name=None, create=False, size=0):
+            original(shm, name, create, size)
+            if create:
+                with open(path, "a") as fh:
+                    fh.write(shm.name.lstrip("/") + "\n")
+
+        shared_memory.SharedMemory.__init__ = __init__
+        return self
+
+    def __exit__(self, *exc):
+        shared_memory.SharedMemory.__init__ = self._original
+
+    def names(self):
+        with open(self.path) as fh:
+            return [line.strip() for line in fh if line.strip()]
+
+    def remove(self):
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
 def segments_cleaned(ctx):
-    """parallel_sum leaves no segment in /dev/shm and no mapping in this process, also on error;
-    transform_in_place and histogram leave the caller's segment in place, mapped only by it."""
+    """parallel_sum leaves no segment in /dev/shm and no mapping in this process, also on error."""
     psum = _func(ctx, "parallel_sum")
     timeout = ctx.params["call_timeout"]
     for case in ctx.params["sum_cases"]:
         values = _values(ctx, case["values"])
         workers = case["workers"]
         what = f"parallel_sum({_short(values)}, workers={workers})"
-        before, maps_before = _segment_names(), set(_shm_mappings())
-        got, err = _run(ctx, what, lambda: psum(values, workers), timeout,
-                        expect_error=case.get("raises", False))
-        time.sleep(0.05)  # a segment being unlinked right now by a finally is not a leak
-        left = sorted(_segment_names() - before)
-        for name in left:  # fail with our message, and leave /dev/shm as we found it
+        maps_before = set(_shm_mappings())
+        created = CreatedSegments()
+        try:
+            with created:
+                got, err = _run(ctx, what, lambda: psum(values, workers), timeout,
+                                expect_error=case.get("raises", False))
+            time.sleep(0.05)  # a segment being unlinked right now by a finally is not a leak
+            left = [name for name in created.names() if os.path.exists("/dev/shm/" + name)]
+        finally:
+            created.remove()
+        for name in left:  # fail with this check's message, and leave /dev/shm as it was
             try:
                 os.unlink("/dev/shm/" + name)
             except OSError:
                 pass
         how = "raised" if err is not None else "returned"
         ctx.expect(not left,
-                   f"after {what} {how}, {len(left)} new segment(s) were left in /dev/shm: "
+                   f"after {what} {how}, {len(left)} segment(s) it created were left in /dev/shm: "
                    f"{', '.join(left)} (removed by the grader)",
                    hint="the process that creates a segment unlink()s it exactly once, in a "
                         "finally, so that an exception on the way does not leak it")
@@ -447,7 +511,7 @@ def no_copy_per_worker(ctx):
     interval = ctx.params["poll_ms"] / 1000.0
     timeout = ctx.params["call_timeout"]
     rng = random.Random(ctx.seed)
-    values = [rng.randint(-2 ** 40, 2 ** 40) for _ in range(n)]
+    values = [rng.getrandbits(41) - 2 ** 40 for _ in range(n)]
     expected = sum(values)
 
     # The baseline: a bare spawned pool worker that imports the student's module (exec is a

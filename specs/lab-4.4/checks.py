@@ -286,6 +286,11 @@ def _stream(ctx, ipc, items, timeout, label):
                   "None sentinel would stop early")
 
 
+def _prefixed(what, message):
+    """An oracle's message (None when the history is right) prefixed with the call it judges."""
+    return f"{what}: {message}" if message else None
+
+
 def _short(x):
     text = repr(x)
     return text if len(text) <= 60 else f"{text[:40]}... ({type(x).__name__} of length {len(x)})"
@@ -307,11 +312,11 @@ def _fan_in(ctx, ipc, producers, items_each, timeout):
         ctx.fail(f"{what}: the items are not (producer, seq) pairs: first {got[:3]!r}")
     produced = [(p, s) for p in range(producers) for s in range(items_each)]
     if sorted(consumed) != produced:  # the oracle's message says which item and how
-        ctx.oracle(exactly_once(produced, consumed, what="item (producer, seq)"),
+        ctx.oracle(_prefixed(what, exactly_once(produced, consumed, what="item (producer, seq)")),
                    hint="get() exactly producers * items_each items: each producer puts each of "
                         "its items once")
         ctx.fail(f"{what}: {len(consumed)} items received, {len(produced)} expected")
-    ctx.oracle(fifo_per_key(consumed, key=lambda x: x[0], seq=lambda x: x[1]),
+    ctx.oracle(_prefixed(what, fifo_per_key(consumed, key=lambda x: x[0], seq=lambda x: x[1])),
                hint="a Queue keeps the order of the items put by one process: return the items "
                     "in the order get() gave them, do not sort or regroup them")
 
@@ -341,7 +346,7 @@ def _manager(ctx, ipc, workers, keys, timeout):
     produced = [(k, w) for k in range(keys) for w in range(workers)]
     if sorted(pairs) != produced:
         empty = keys > 0 and workers > 0 and not pairs
-        ctx.oracle(exactly_once(produced, pairs, what="(key, worker)"),
+        ctx.oracle(_prefixed(what, exactly_once(produced, pairs, what="(key, worker)")),
                    hint=("every list came back empty: shared[k].append(w) appends to a copy that "
                          "the proxy returned, not to the shared value; write it back: "
                          "shared[k] = shared[k] + [w]") if empty else
@@ -407,6 +412,51 @@ def manager_dict(ctx):
     _stop_resource_tracker()
 
 
+def spawn_all(ctx):
+    """The four patterns under the item's start method (spawn), each judged on its own.
+
+    A pattern that fails, hangs or leaves a process behind does not hide the others:
+    every failure is collected and reported together.
+    """
+    _check_start_method(ctx)
+    ipc = _module(ctx, "pipe_pingpong", "pipe_stream", "queue_fan_in", "manager_shared_dict")
+    p, timeout = ctx.params, ctx.params["call_timeout"]
+    items, label = _stream_case(p["stream"])
+    runs = [
+        ("pipe_pingpong", f"pipe_pingpong({p['pingpong']})",
+         lambda: _pingpong(ctx, ipc, p["pingpong"], timeout)),
+        ("pipe_stream", f"pipe_stream({label})", lambda: _stream(ctx, ipc, items, timeout, label)),
+        ("queue_fan_in", "queue_fan_in({}, {})".format(*p["fan_in"]),
+         lambda: _fan_in(ctx, ipc, *p["fan_in"], timeout)),
+        ("manager_shared_dict", "manager_shared_dict({}, {})".format(*p["manager"]),
+         lambda: _manager(ctx, ipc, *p["manager"], timeout)),
+    ]
+    failures, hints, failed = [], [], []
+    for name, what, run in runs:
+        seen = set(_my_children())
+        try:
+            run()
+            problem, advice = _left_behind(ctx, what, seen)
+            if problem:
+                failures.append(f"child processes left behind {problem}")
+                hints.extend(advice)
+        except Exception as exc:  # a failed expectation, or the student's exception
+            if type(exc).__name__ == "CheckFailed":
+                failures.append(exc.message)
+                if exc.hint:
+                    hints.append(exc.hint)
+            else:
+                failures.append(f"{what} raised {type(exc).__name__}: {exc}")
+        if len(failures) > len(failed):
+            failed.append(name)
+    if failures:
+        ok = [name for name, _, _ in runs if name not in failed]
+        ctx.fail(f"{len(failures)} of {len(runs)} patterns failed under spawn: "
+                 + " | ".join(failures) + (f" (passed: {', '.join(ok)})" if ok else ""),
+                 hint=" ".join(dict.fromkeys(hints)))
+    _stop_resource_tracker()
+
+
 def clean_exit(ctx):
     """Right after each call, no child process may be left: none running, none unjoined."""
     ipc = _module(ctx, "pipe_pingpong", "pipe_stream", "queue_fan_in", "manager_shared_dict")
@@ -429,39 +479,53 @@ def clean_exit(ctx):
     for what, fn, hang in calls:
         seen = set(_my_children())
         _call(ctx, what, fn, timeout, hang)
-        names = _names()  # before anything reaps them
-        left = {pid: info for pid, info in _my_children().items() if pid not in seen}
-        if not left:
-            continue
-        # A joined child is gone at once. Give the others a moment to finish, so that a child that
-        # was simply not joined shows as the zombie it becomes, and one that never ends as running.
-        deadline = time.monotonic() + ctx.params["settle_s"]
-        while time.monotonic() < deadline and any(st not in ("Z", "X") for st, _ in left.values()):
-            time.sleep(0.02)
-            left = {pid: info for pid, info in _my_children().items() if pid not in seen}
-        problems.append(f"after {what} returned: {_children_text(left, names)}")
-        if any(names.get(pid, "").startswith("SyncManager") for pid in left):
-            hints.append("use the manager as `with multiprocessing.Manager() as manager:` (or call "
-                         "manager.shutdown()), every call, and do not keep one in a global")
-        if any(st in ("Z", "X") for st, _ in left.values()):
-            hints.append("join() every Process you start, even when you already have all its "
-                         "results: an unjoined child that has finished stays a zombie")
-        if any(st not in ("Z", "X") and not names.get(pid, "").startswith("SyncManager")
-               for pid, (st, _) in left.items()):
-            hints.append("join() (or terminate() and join()) every process before returning")
-        # reap what was left, so that the next call is judged on its own
-        for pid in left:
-            try:
-                os.kill(pid, 9)
-                os.waitpid(pid, 0)
-            except OSError:
-                pass
-        for proc in list(getattr(multiprocessing.process, "_children", ())):
-            if proc.pid in left:
-                multiprocessing.process._children.discard(proc)
+        problem, advice = _left_behind(ctx, what, seen)
+        if problem:
+            problems.append(problem)
+            hints.extend(advice)
     if problems:
         ctx.fail("child processes left behind: " + "; ".join(problems),
                  hint=" ".join(dict.fromkeys(hints)))
+
+
+def _left_behind(ctx, what, seen):
+    """(problem, [hints]) about the children a call left behind (pids not in `seen`), or (None, []).
+
+    Called right after the call returned: a joined child is gone by then, whatever else is
+    still there was not joined (or is a manager that was not shut down). What was left is
+    then killed and reaped, so that the next call is judged on its own.
+    """
+    names = _names()  # before anything reaps them
+    left = {pid: info for pid, info in _my_children().items() if pid not in seen}
+    if not left:
+        return None, []
+    # Give the others a moment to finish, so that a child that was simply not joined shows as
+    # the zombie it becomes, and one that never ends as running.
+    deadline = time.monotonic() + ctx.params["settle_s"]
+    while time.monotonic() < deadline and any(st not in ("Z", "X") for st, _ in left.values()):
+        time.sleep(0.02)
+        left = {pid: info for pid, info in _my_children().items() if pid not in seen}
+    hints = []
+    if any(names.get(pid, "").startswith("SyncManager") for pid in left):
+        hints.append("use the manager as `with multiprocessing.Manager() as manager:` (or call "
+                     "manager.shutdown()), every call, and do not keep one in a global.")
+    if any(st in ("Z", "X") for st, _ in left.values()):
+        hints.append("join() every Process you start, even when you already have all its "
+                     "results: an unjoined child that has finished stays a zombie.")
+    if any(st not in ("Z", "X") and not names.get(pid, "").startswith("SyncManager")
+           for pid, (st, _) in left.items()):
+        hints.append("join() (or terminate() and join()) every process before returning.")
+    problem = f"after {what} returned: {_children_text(left, names)}"
+    for pid in left:
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+    for proc in list(getattr(multiprocessing.process, "_children", ())):
+        if proc.pid in left:
+            multiprocessing.process._children.discard(proc)
+    return problem, hints
 
 
 # --------------------------------------------------------------------------

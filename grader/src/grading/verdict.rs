@@ -165,6 +165,14 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
             procs.iter().take(3).map(|p| format!("pid {} `{}`", p["pid"], p["cmdline"].as_str().unwrap_or(""))).collect::<Vec<_>>().join(", ")
         ));
         r.hint = Some("join or shut down every worker: `with ProcessPoolExecutor() as pool:` or pool.close(); pool.join()".into());
+    } else if let Some(strays) = strays(run) {
+        r.status = Status::Failed;
+        r.message = Some(format!(
+            "{} process(es) outlived the check (detached with setsid or orphaned): {}",
+            strays.len(),
+            strays.iter().take(3).map(|(p, c)| format!("pid {p} `{c}`")).collect::<Vec<_>>().join(", ")
+        ));
+        r.hint = Some("every process you start must be waited for before your function returns".into());
     } else if let Some(z) = run.of("zombies").next() {
         let pids: Vec<String> = z["processes"].as_array().into_iter().flatten().map(|p| p["pid"].to_string()).collect();
         r.status = Status::Failed;
@@ -174,14 +182,6 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
             pids.join(", ")
         ));
         r.hint = Some("join() every Process you start (or use a pool in a `with` block)".into());
-    } else if let Some(strays) = strays(run) {
-        r.status = Status::Failed;
-        r.message = Some(format!(
-            "{} process(es) outlived the check (detached with setsid or orphaned): {}",
-            strays.len(),
-            strays.iter().take(3).map(|(p, c)| format!("pid {p} `{c}`")).collect::<Vec<_>>().join(", ")
-        ));
-        r.hint = Some("every process you start must be waited for before your function returns".into());
     } else if let Some(line) = run.stderr.text.lines().find(|l| l.contains("resource_tracker: There appear to be")) {
         r.status = Status::Failed;
         r.message = Some(format!("multiprocessing's resource tracker reported a leak: {}", line.trim()));

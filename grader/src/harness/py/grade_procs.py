@@ -1,0 +1,25 @@
+"""This process's children, read from /proc (Linux). Standard library only."""
+import os
+
+
+def children(zombies=False, pid=None):
+    """(pid, cmdline) of the children of `pid` (default: this process) that are alive, or with
+    zombies=True only those that exited and were never waited for (their cmdline is empty)."""
+    me = os.getpid() if pid is None else pid
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, "rb") as fh:
+                stat = fh.read().decode(errors="replace")
+            rest = stat[stat.rindex(")") + 2:].split()
+            state, ppid = rest[0], int(rest[1])
+            if ppid != me or (state in ("Z", "X")) != zombies:
+                continue
+            with open("/proc/%s/cmdline" % entry, "rb") as fh:
+                cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (OSError, ValueError):
+            continue
+        found.append((int(entry), cmd))
+    return found
