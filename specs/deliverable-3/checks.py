@@ -6,6 +6,7 @@ expected, never hang. Exceptions that escape the server's threads are caught wit
 and named (type, message, the student's file:line) in the failure message. Standard library only.
 """
 import os
+import select
 import selectors
 import socket
 import threading
@@ -58,12 +59,15 @@ class _Peer:
             left = deadline - time.monotonic()
             if self.eof or left <= 0:
                 return None
-            self.sock.settimeout(min(left, 0.25))
             try:
+                # Wait with select(), not settimeout(): another thread may be sending on this socket
+                # with its own timeout.
+                if not select.select([self.sock], [], [], min(left, 0.25))[0]:
+                    continue
                 data = self.sock.recv(65536)
             except socket.timeout:
                 continue
-            except OSError:
+            except (OSError, ValueError):
                 self.eof = True
                 return None
             if not data:
@@ -164,16 +168,20 @@ class _Server:
                 " (at %s)" % where if where else ""))
         threading.excepthook = hook
         self.before = set(threading.enumerate())
-        self.server = mod.ChatServer(HOST, 0, **self.kwargs)
-        port = _call(ctx, self.server.start, self.ctx.params.get("start_timeout", 5), "start()")
-        ctx.expect(isinstance(port, int) and 0 < port < 65536,
-                   "start() returned %r instead of the port number it listens on" % (port,),
-                   hint="bind to (host, port), then return self._sock.getsockname()[1]")
+        try:
+            self.server = mod.ChatServer(HOST, 0, **self.kwargs)
+            port = _call(ctx, self.server.start, ctx.params["start_timeout"], "start()")
+            ctx.expect(isinstance(port, int) and 0 < port < 65536,
+                       "start() returned %r instead of the port number it listens on" % (port,),
+                       hint="bind to (host, port), then return self._sock.getsockname()[1]")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         self.port = port
         return self
 
     def connect(self, name, rcvbuf=None, timeout=None):
-        p = _Peer(self.ctx, self.port, name, timeout or self.ctx.params.get("line_timeout", 3), rcvbuf)
+        p = _Peer(self.ctx, self.port, name, timeout or self.ctx.params["line_timeout"], rcvbuf)
         self.peers.append(p)
         return p
 
@@ -207,7 +215,7 @@ class _Server:
                 self.stopped = True
                 t = threading.Thread(target=self._quiet_stop, name="grade-teardown", daemon=True)
                 t.start()
-                t.join(self.ctx.params.get("stop_timeout", 5))
+                t.join(self.ctx.params["stop_timeout"])
         finally:
             threading.excepthook = self._prev_hook
         crashed = self.crashed()

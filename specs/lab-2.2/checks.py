@@ -189,7 +189,7 @@ def consumers_block(ctx):
         items = _items(0, 2 * warm)
         for i, item in enumerate(items):
             if i == warm:
-                deadline = time.monotonic() + 2.0
+                deadline = time.monotonic() + p.get("drain_s", 2.0)
                 while len(r._c) < warm and time.monotonic() < deadline:
                     time.sleep(0.005)
                 time.sleep(0.05)  # the consumers go back to get()
@@ -263,13 +263,20 @@ def backpressure(ctx):
 
 
 def bench_pipeline(ctx):
-    """Timed workload: producers x items through `consumers` consumers whose consume() sleeps briefly
-    (I/O-like). Each call is checked (count and the set of items) and guarded by a timeout."""
+    """Timed workload: `producers` sources whose items arrive every `gap` seconds, through `consumers`
+    consumers whose consume() sleeps `hold` seconds (both I/O-like). The consumers keep up, so the
+    queue is often empty: blocked consumers cost nothing, spinning ones take the GIL from the
+    producers. Each call is checked (count and the set of items) and guarded by a timeout."""
     pc = _module(ctx)
     p = ctx.params
     producers, n, consumers, maxsize = p["producers"], p["items"], p["consumers"], p["maxsize"]
-    hold, timeout = p["hold"], p["timeout_s"]
+    hold, gap, timeout = p["hold"], p["gap"], p["timeout_s"]
     expected = producers * n
+
+    def source(k):
+        for item in range(k * n, (k + 1) * n):
+            time.sleep(gap)  # items arrive one by one (I/O-like): the queue is often empty
+            yield item
 
     def workload():
         seen = []
@@ -281,7 +288,7 @@ def bench_pipeline(ctx):
 
         def call():
             try:
-                box["result"] = pc.run([range(k * n, (k + 1) * n) for k in range(producers)], consume,
+                box["result"] = pc.run([source(k) for k in range(producers)], consume,
                                        consumers=consumers, maxsize=maxsize)
             except BaseException as exc:  # re-raised in the timed thread
                 box["error"] = exc

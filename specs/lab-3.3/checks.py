@@ -59,10 +59,10 @@ def _cache(ctx, ttl, max_size=None, start=1000.0):
     return mod, mod.TTLCache(ttl, max_size=max_size, clock=clock), clock
 
 
-def _expect_live(ctx, c, clock, key, expected, why):
+def _expect_live(ctx, c, clock, key, expected, why, hint=None):
     got = c.get(key, MISS)
     if got is MISS:
-        ctx.fail("get(%r) found nothing at clock %s, %s" % (key, clock.now, why))
+        ctx.fail("get(%r) found nothing at clock %s, %s" % (key, clock.now, why), hint=hint)
     ctx.expect(got == expected, "get(%r) at clock %s returned %r, expected %r (%s)"
                % (key, clock.now, got, expected, why))
 
@@ -152,11 +152,12 @@ def ttl_expiry(ctx):
     _expect_gone(ctx, c2, clock2, "x", "exactly ttl=0.25 s after set('x') at 2000.0, when it expires",
                  hint="an entry is expired when clock() >= set time + ttl")
     # The clock's value is what counts, not real time: an entry stays live however long the check takes.
+    real = ctx.params["real_sleep_s"]
     _, c3, clock3 = _cache(ctx, 0.25, start=3000.0)
     c3.set("slow", 1)
-    time.sleep(0.3)
-    _expect_live(ctx, c3, clock3, "slow", 1, "the fake clock has not moved since set() (0.3 s of real time "
-                 "passed: real time must not matter)")
+    time.sleep(real)
+    _expect_live(ctx, c3, clock3, "slow", 1, "the fake clock has not moved since set() (%.2f s of real time "
+                 "passed, more than ttl=0.25: real time must not matter)" % real, hint=CLOCK_HINT)
 
 
 def expired_dropped(ctx):
@@ -381,13 +382,16 @@ def factory_without_lock(ctx):
         return "slow"
     t = threading.Thread(target=lambda: c.get_or_set("slow", slow), name="computing", daemon=True)
     t.start()
-    ctx.expect(started.wait(5), "get_or_set('slow', factory) in another thread never called factory()")
+    ctx.expect(started.wait(ctx.params["join_s"]), "get_or_set('slow', factory) in another thread never called "
+               "factory()")
     t0 = time.monotonic()
     c.set("other", 1)
     got = c.get("other")
     spent = time.monotonic() - t0
     go.set()
-    t.join(5)
+    t.join(ctx.params["join_s"])
+    ctx.expect(not t.is_alive(), "get_or_set('slow', factory) had not returned %.0f s after its factory did"
+               % ctx.params["join_s"])
     ctx.expect(spent < limit, "set('other') and get('other') took %.2f s while another thread's factory for "
                "'slow' was running: the cache's lock is held during factory()" % spent,
                hint="run factory() after releasing the lock; mark the key as being computed instead")

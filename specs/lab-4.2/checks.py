@@ -357,47 +357,98 @@ def map_error(ctx):
                     "the parent), do not wrap it in another type")
 
 
+def _stop_resource_tracker(timeout):
+    """Lets this process's resource tracker exit now, before the check returns.
+
+    Under spawn, the first semaphore (a pool's queue or lock) starts multiprocessing's resource
+    tracker, which exits once every process holding its pipe has closed it: normally when this
+    process exits, after the check; on a loaded machine it can then outlive the harness's grace
+    period and be reported as a stray process. Closing our end here lets it exit while the check
+    still runs (with its warnings on stderr, if something is still registered). Private API of
+    CPython 3.11's multiprocessing.resource_tracker.
+    """
+    import gc
+    from multiprocessing import resource_tracker
+    gc.collect()  # semaphores no longer referenced unregister themselves first
+    tracker = resource_tracker._resource_tracker
+    with tracker._lock:
+        fd, pid = tracker._fd, tracker._pid
+        if fd is None:
+            return
+        tracker._fd = tracker._pid = None
+        os.close(fd)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            return
+        time.sleep(0.01)
+
+
 def spawn_start_method(ctx):
     """Under the spawn start method: right result, no process left (map_func pickled by name)."""
     ctx.expect(ctx.start_method == "spawn",
                f"spec error: this item must run with start_method: spawn, not {ctx.start_method}")
-    no_process_left(ctx)
+    try:
+        no_process_left(ctx)
+    finally:
+        if not _live_workers(ctx):  # a leaked worker holds the tracker's pipe: leave both to the harness
+            _stop_resource_tracker(ctx.params.get("tracker_timeout", 3))
 
 
-def parallel_map(ctx):
-    """map_func runs in worker processes, several calls at the same time (span_map's timestamps)."""
-    fn = _student_func(ctx)
-    data = _data(ctx, ctx.params["data"])
-    procs = ctx.params["processes"]
-    what = _call_repr(data, jobs.span_map, jobs.span_reduce, procs)
-    got, _ = _run(ctx, what, _invoke(fn, data, jobs.span_map, jobs.span_reduce, procs),
-                  ctx.params["call_timeout"])
-    expected_keys = set(_serial(data, jobs.collatz_map, jobs.max_reduce)) | {"span"}
-    ctx.expect(isinstance(got, dict) and set(got) == expected_keys and
-               isinstance(got.get("span"), list) and len(got["span"]) == len(data),
-               f"{what}: expected the keys {sorted(expected_keys, key=str)} with {len(data)} spans, "
-               f"got {_short(got)}",
-               hint="every item must be mapped exactly once")
-    spans = got["span"]
-    me = os.getpid()
-    pids = {pid for pid, _, _ in spans}
-    ctx.expect(me not in pids,
-               f"{what}: {sum(1 for p, _, _ in spans if p == me)} of {len(spans)} map calls ran in "
-               "the calling process itself, not in a worker process",
-               hint="threads cannot run Python code in parallel (the GIL): apply map_func in the "
-                    "worker processes")
+def _max_overlap(spans):
+    """The largest number of spans (pid, start, end) in progress at one instant."""
     events = sorted([(s, 1) for _, s, _ in spans] + [(e, -1) for _, _, e in spans])
     running = most = 0
     for _, step in events:
         running += step
         most = max(most, running)
+    return most
+
+
+def parallel_map(ctx):
+    """map_func runs in worker processes, several calls at the same time (span_map's timestamps).
+
+    Up to `attempts` calls: one in which two map calls overlapped in time is enough (outside load
+    can keep one worker off the CPU for a whole call); serial work never overlaps.
+    """
+    fn = _student_func(ctx)
+    data = _data(ctx, ctx.params["data"])
+    procs = ctx.params["processes"]
     need = ctx.params["min_overlap"]
-    ctx.expect(most >= need,
-               f"{what}: at most {most} map call(s) ran at the same time ({len(spans)} calls in "
-               f"{len(pids)} process(es)); {need} expected with num_processes={procs}",
-               hint="submit every chunk before waiting for any result (pool.map, or submit() "
-                    "then collect the futures); pool.apply() and result() right after submit() "
-                    "run one chunk at a time")
+    what = _call_repr(data, jobs.span_map, jobs.span_reduce, procs)
+    expected_keys = {n % 8 for n in data} | {"span"}
+    me = os.getpid()
+    seen = []
+    for _ in range(ctx.params["attempts"]):
+        got, _ = _run(ctx, what, _invoke(fn, data, jobs.span_map, jobs.span_reduce, procs),
+                      ctx.params["call_timeout"])
+        ctx.expect(isinstance(got, dict) and set(got) == expected_keys and
+                   isinstance(got.get("span"), list) and len(got["span"]) == len(data),
+                   f"{what}: expected the keys {sorted(expected_keys, key=str)} with {len(data)} "
+                   f"spans, got {_short(got)}",
+                   hint="every item must be mapped exactly once")
+        spans = got["span"]
+        pids = {pid for pid, _, _ in spans}
+        ctx.expect(me not in pids,
+                   f"{what}: {sum(1 for p, _, _ in spans if p == me)} of {len(spans)} map calls ran "
+                   "in the calling process itself, not in a worker process",
+                   hint="threads cannot run Python code in parallel (the GIL): apply map_func in "
+                        "the worker processes")
+        most = _max_overlap(spans)
+        if most >= need:
+            return
+        seen.append((most, len(pids)))
+    ctx.fail(f"{what}: in {len(seen)} calls, at most {max(m for m, _ in seen)} map call(s) ran at "
+             f"the same time ({len(data)} calls per run, in "
+             f"{'/'.join(str(p) for _, p in seen)} process(es)); {need} expected with "
+             f"num_processes={procs}",
+             hint="submit every chunk before waiting for any result (pool.map, or submit() then "
+                  "collect the futures); pool.apply() and result() right after submit() run one "
+                  "chunk at a time")
 
 
 # --------------------------------------------------------------------------

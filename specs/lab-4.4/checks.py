@@ -129,7 +129,9 @@ def _student_frames(frame, root):
     stack = traceback.extract_stack(frame)
     idx = None
     for i, fs in enumerate(stack):
-        if os.path.realpath(fs.filename).startswith(root + os.sep):
+        name = fs.filename
+        if (not name.startswith("<") and os.path.realpath(name).startswith(root + os.sep)
+                and os.path.isfile(name)):
             idx = i
     return stack, idx
 

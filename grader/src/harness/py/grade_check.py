@@ -4,6 +4,7 @@ import importlib
 import importlib.util
 import os
 import random
+import re
 import signal
 import sys
 import threading
@@ -33,8 +34,24 @@ def _student_location(tb, root):
     return found
 
 
+_REMOTE_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
+
+
+def _remote_location(exc, root):
+    """Where an exception raised in a worker process happened: multiprocessing and
+    concurrent.futures attach the worker's traceback as text in __cause__."""
+    cause = exc.__cause__
+    if cause is None or "Traceback" not in str(cause):
+        return None
+    found = None
+    for path, line, fn in _REMOTE_FRAME.findall(str(cause)):
+        if path.startswith(root):
+            found = (os.path.relpath(path, root), int(line), fn)
+    return found
+
+
 def describe_exception(exc, root):
-    loc = _student_location(exc.__traceback__, root)
+    loc = _remote_location(exc, root) or _student_location(exc.__traceback__, root)
     text = "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__
     if loc:
         text += " (at %s:%d in %s)" % loc
@@ -114,7 +131,7 @@ class Ctx:
             text, loc = describe_exception(exc, self.root)
             raise CheckFailed("thread %s raised %s" % (name, text), location=loc)
 
-    def call_with_timeout(self, fn, timeout):
+    def call_with_timeout(self, fn, timeout, what=None):
         box = {}
 
         def body():
@@ -126,7 +143,7 @@ class Ctx:
         t.start()
         t.join(timeout)
         if t.is_alive():
-            raise CheckFailed("did not return within %.1f s" % timeout)
+            raise CheckFailed("%s did not return within %.1f s" % (what or getattr(fn, "__name__", "the call"), timeout))
         if "error" in box:
             raise box["error"]
         return box.get("value")
@@ -174,10 +191,11 @@ class Ctx:
 
 
 def live_children(zombies=False):
-    """This process's children (see grade_procs.children), less multiprocessing's own helpers."""
+    """This process's live descendants (or its zombie children), less multiprocessing's own helpers
+    (whose children, the forkserver's workers, do count)."""
     import grade_procs
-    return [(p, c) for p, c in grade_procs.children(zombies)
-            if "resource_tracker" not in c and "forkserver" not in c]
+    found = grade_procs.children(zombies=True) if zombies else grade_procs.descendants()
+    return [(p, c) for p, c in found if "resource_tracker" not in c and "forkserver" not in c]
 
 
 class Injector:

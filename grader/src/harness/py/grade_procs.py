@@ -23,3 +23,13 @@ def children(zombies=False, pid=None):
             continue
         found.append((int(entry), cmd))
     return found
+
+
+def descendants(pid=None):
+    """(pid, cmdline) of every live process below `pid` (default: this process)."""
+    out, frontier = [], [os.getpid() if pid is None else pid]
+    while frontier:
+        kids = children(pid=frontier.pop())
+        out.extend(kids)
+        frontier.extend(p for p, _ in kids)
+    return out
