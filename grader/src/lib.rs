@@ -61,14 +61,13 @@ fn dispatch(cli: Cli) -> Result<i32> {
 fn list(common: &Common) -> Result<i32> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let course = Course::locate(common.specs.as_deref(), &cwd)?;
+    let labs = course.labs()?;
+    let width = labs.iter().map(String::len).max().unwrap_or(8);
     let mut out = String::new();
-    for lab in course.labs()? {
+    for lab in labs {
         match course.load(&lab) {
-            Ok(spec) => {
-                let pts = spec.items.len();
-                out.push_str(&format!("{lab:<16} {:<50} {pts} items\n", spec.title));
-            }
-            Err(e) => out.push_str(&format!("{lab:<16} (spec error: {e})\n")),
+            Ok(spec) => out.push_str(&format!("{lab:<width$}  {:>2} items  {}\n", spec.items.len(), spec.title)),
+            Err(e) => out.push_str(&format!("{lab:<width$}  spec error: {e}\n")),
         }
     }
     print!("{out}");

@@ -702,6 +702,7 @@ def backlog_bounded(ctx):
     with _Server(ctx, max_pending=p["max_pending"]) as srv:
         (s, a, b, c, d), threads, out = _flood(ctx, srv, p)
         _wait_flood(threads, out, p, readers=True)
+        ctx.expect("bad" not in out, out.get("bad", ""))
         ctx.expect(out.get("b") == p["flood_messages"],
                    "client b (reading) received %s of the %d flood messages while client slow did not read"
                    % (out.get("b", "none"), p["flood_messages"]),

@@ -551,7 +551,7 @@ def parent_memory(ctx):
             fh.write("5")
     except OSError as exc:
         raise RuntimeError(f"grader: cannot reset the peak RSS: {exc}")
-    what, got = _analyse(ctx, path, p["workers"], f"<{p['lines']}-line log, {size_kb // 1024} MB>",
+    what, got = _analyse(ctx, path, p["workers"], f"<{p['lines']}-line log, {size_kb / 1024:.1f} MB>",
                          p["call_timeout"])
     peak = _status_kb("VmHWM")
     _check_counts(ctx, what, got, want)

@@ -54,8 +54,8 @@ class _Run:
         self.maxsize = maxsize
         self.hold = hold
         self.meter = meter
-        self.producer_idents = set()
-        self.main_ident = threading.get_ident()
+        self.producer_threads = set()  # Thread objects (idents can be reused once a thread ends)
+        self.caller = threading.current_thread()
         self.returned = False
         self.late = []
         self.in_flight_max = 0
@@ -66,7 +66,7 @@ class _Run:
 
     def source(self, p, n):
         for item in _items(p, n):
-            self.producer_idents.add(threading.get_ident())
+            self.producer_threads.add(threading.current_thread())
             self.h.record("produce", item=item)
             self._p.append(item)
             inflight = len(self._p) - len(self._c)
@@ -78,7 +78,7 @@ class _Run:
         if self.returned:
             self.late.append(item)
         self._c.append(item)
-        self.h.record("consume", item=item, ident=threading.get_ident())
+        self.h.record("consume", item=item, thread=threading.current_thread())
         if self.meter is not None:
             with self.meter:
                 time.sleep(self.hold)
@@ -115,17 +115,18 @@ class _Run:
 
     def check_threads(self):
         wrong = [e for e in self.h.of("consume")
-                 if e[4]["ident"] in self.producer_idents or e[4]["ident"] == self.main_ident]
+                 if e[4]["thread"] in self.producer_threads or e[4]["thread"] is self.caller]
         if wrong:
-            who = "the thread that called run()" if wrong[0][4]["ident"] == self.main_ident else \
+            who = "the thread that called run()" if wrong[0][4]["thread"] is self.caller else \
                 "a producer thread (%s)" % wrong[0][2]
             self.ctx.fail("%s: consume(%r) was called from %s; items must go through the queue to "
                           "consumer threads" % (self.call, wrong[0][4]["item"], who),
                           hint="producers only put items on the queue; consumer threads get them and call consume")
-        names = {e[2] for e in self.h.of("consume")}
-        self.ctx.expect(len(names) <= self.consumers,
+        threads = {e[4]["thread"] for e in self.h.of("consume")}
+        self.ctx.expect(len(threads) <= self.consumers,
                         "%s: consume() was called from %d different threads (%s), more than consumers=%d"
-                        % (self.call, len(names), ", ".join(sorted(names)[:6]), self.consumers),
+                        % (self.call, len(threads), ", ".join(sorted(t.name for t in threads)[:6]),
+                           self.consumers),
                         hint="start exactly `consumers` consumer threads")
 
 
@@ -177,32 +178,43 @@ def consumers_block(ctx):
     """While the queue is empty, consumers must sleep in get(), not spin.
 
     One producer hands out `warm` items, waits until they are all consumed (the queue is empty),
-    then measures for `idle` seconds the CPU time of every other thread run() started: blocked
-    consumers use none, busy-waiting ones use (nearly) all of it. Then it hands out `warm` more."""
+    then measures the CPU time of every other thread run() started while it sleeps: blocked
+    consumers use none at all; busy-waiting ones use whatever share of a core the machine gives
+    them. The window lasts `idle` seconds, and up to `idle_max` when a little CPU time was seen (a
+    loaded machine gives a spinner less). Then the producer hands out `warm` more items."""
     p = ctx.params
-    warm, idle, limit = p["warm"], p["idle"], p["max_cpu_fraction"]
+    warm, limit = p["warm"], p["max_cpu_fraction"]
+    idle, idle_max = p["idle"], p["idle_max"]
     r = _Run(ctx, [2 * warm], p["consumers"], p["maxsize"])
     measured = {}
 
+    def measure(me):
+        deadline = time.monotonic() + p.get("drain_s", 2.0)
+        while len(r._c) < warm and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.05)  # the consumers go back to get()
+        others = [t for t in threading.enumerate() if t not in r.before and t is not me and t.is_alive()]
+        c0 = {t: ctx.thread_cpu(t) for t in others}
+        w0 = time.monotonic()
+        while True:
+            time.sleep(0.05)
+            wall = time.monotonic() - w0
+            cpu = {t.name: ctx.thread_cpu(t) - c0[t] for t in others}
+            total = sum(cpu.values())
+            if wall >= idle and total == 0:
+                break  # blocked: not a single tick of CPU time
+            if wall >= idle and total > limit * idle_max:
+                break  # spinning, plainly
+            if wall >= idle_max:
+                break
+        measured.update(cpu=cpu, wall=wall)
+
     def source():
         me = threading.current_thread()
-        items = _items(0, 2 * warm)
-        for i, item in enumerate(items):
+        for i, item in enumerate(_items(0, 2 * warm)):
             if i == warm:
-                deadline = time.monotonic() + p.get("drain_s", 2.0)
-                while len(r._c) < warm and time.monotonic() < deadline:
-                    time.sleep(0.005)
-                time.sleep(0.05)  # the consumers go back to get()
-                others = [t for t in threading.enumerate()
-                          if t not in r.before and t is not me and t.is_alive()]
-                c0 = {t: ctx.thread_cpu(t) for t in others}
-                w0 = time.monotonic()
-                time.sleep(idle)
-                w1 = time.monotonic()
-                measured["cpu"] = {t.name: ctx.thread_cpu(t) - c0[t] for t in others}
-                measured["wall"] = w1 - w0
-                measured["drained"] = len(r._c) >= warm
-            r.producer_idents.add(threading.get_ident())
+                measure(me)
+            r.producer_threads.add(threading.current_thread())
             r.h.record("produce", item=item)
             yield item
 

@@ -118,7 +118,6 @@ def blocks_when_exhausted(ctx):
 
     def waiter():
         got["conn"] = p.acquire()
-        got["at"] = time.monotonic()
     t = threading.Thread(target=waiter, name="waiter", daemon=True)
     t.start()
     time.sleep(watch)  # the main thread sleeps (not joins): it stays runnable while the waiter blocks
@@ -126,7 +125,6 @@ def blocks_when_exhausted(ctx):
         ctx.fail("acquire() returned %r at once while all %d connections were checked out: it must block "
                  "until one is released (factory calls so far: %d)" % (got.get("conn"), n, len(factory.made)),
                  hint="acquire a permit of threading.Semaphore(max_connections) before taking a connection")
-    released_at = time.monotonic()
     p.release(held[0])
     t.join(limit)
     ctx.expect(not t.is_alive(), "the waiting acquire() was still blocked %.1f s after release(%r)"
@@ -154,7 +152,7 @@ def acquire_timeout(ctx):
     out = _call(ctx, lambda: p.acquire(timeout=t_short), cap, what + " (the timeout is ignored)", hint)
     _expect_timeout(ctx, mod, out, what, hint)
     ctx.expect(out[2] >= t_short * 0.7, "%s gave up after %.3f s, before its timeout" % (what, out[2]), hint)
-    ctx.expect(out[2] <= t_short + 1.0, "%s took %.2f s to give up" % (what, out[2]), hint)
+    ctx.expect(out[2] <= t_short + 1.5, "%s took %.2f s to give up" % (what, out[2]), hint)
     ctx.expect_eq(p.in_use, n, "in_use after timed-out acquires (a failed acquire changes nothing)")
     # A connection released while acquire(timeout=...) waits is taken.
     timer = threading.Timer(t_short / 2, p.release, args=(held[0],))

@@ -520,6 +520,18 @@ def _spawned_workers():
             and "resource_tracker" not in table[pid][2] and "forkserver" not in table[pid][2]]
 
 
+def _hwm_kb(pid):
+    """Peak resident size (VmHWM, kB) of a live process, or None."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 class PeakSampler:
     """Polls VmHWM of every spawned worker while a call runs: {pid: peak kB}."""
 

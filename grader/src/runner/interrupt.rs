@@ -9,6 +9,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 static ROOTS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+/// Held from just before a run's root is spawned until it is registered, and by the orphan sweep, so
+/// that a sweep in one grading never mistakes another grading's newborn root for an orphan.
+static SPAWNING: Mutex<()> = Mutex::new(());
+
+pub fn spawning() -> std::sync::MutexGuard<'static, ()> {
+    SPAWNING.lock().unwrap_or_else(|p| p.into_inner())
+}
 static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 pub fn add_root(pid: i32) {
@@ -53,6 +60,7 @@ pub fn install() {
 /// Kills and reaps the grader's adopted orphans (it is the child subreaper): processes of finished runs
 /// that escaped their run's tree. Roots of runs still going are left alone.
 pub fn sweep_orphans() {
+    let _no_spawn = spawning();
     let me = std::process::id() as i32;
     let roots: BTreeSet<i32> = ROOTS.lock().unwrap_or_else(|p| p.into_inner()).clone();
     for p in procs::scan() {

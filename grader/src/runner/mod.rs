@@ -177,11 +177,13 @@ impl Run {
                 Ok(())
             });
         }
+        let registering = interrupt::spawning();
         let mut child = cmd.spawn().map_err(|e| Error::Python(format!(
             "cannot start the Python interpreter {}: {e}. Install CPython 3.11 or pass --python PATH.",
             spec.python.display()
         )))?;
         interrupt::add_root(child.id() as i32);
+        drop(registering);
         drop(res_w);
         drop(ctl_r);
         let cap = (spec.limits.output_kb * 1024) as usize;
