@@ -208,6 +208,10 @@ class _Server:
         return None
 
     def __exit__(self, exc_type, exc, tb):
+        # Only what went wrong before the teardown counts: a crash while clients hang up at the end
+        # would be seen or not depending on timing.
+        errors = self.errors
+        self.errors = list(errors)          # the hook appends here from now on
         for p in self.peers:
             p.close()
         try:
@@ -218,6 +222,7 @@ class _Server:
                 t.join(self.ctx.params["stop_timeout"])
         finally:
             threading.excepthook = self._prev_hook
+        self.errors = errors
         crashed = self.crashed()
         if crashed and isinstance(exc, self.ctx.CheckFailed) and crashed not in exc.message:
             exc.message = "%s; then: %s" % (crashed, exc.message)

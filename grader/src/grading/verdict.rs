@@ -118,7 +118,7 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
             r.runs += 1;
             r.failed_runs += 1;
             r.seed = unit.seeds.get(runs.len()).copied().or(r.seed);
-            r.diagnosis = run.stacks.as_deref().map(|s| stacks_diagnosis(s, student_root));
+            r.diagnosis = run.stacks.as_deref().map(|s| stacks_diagnosis(s, student_root, &run.thread_names));
             let in_student = |t: &&ThreadInfo| t.line > 0 && student_root.join(&t.file).is_file();
             if let Some(t) = r.diagnosis.as_ref().and_then(|d| d.threads.iter().find(in_student)) {
                 r.location = Some(format!("{}:{}", t.file, t.line));
@@ -210,7 +210,7 @@ fn strays(run: &RunResult) -> Option<Vec<(i64, String)>> {
 
 /// faulthandler's dump ("Thread 0x... (most recent call first):" then "  File "...", line N in f")
 /// as threads, each at its innermost frame in the student's files (or its innermost frame at all).
-pub fn stacks_diagnosis(dump: &str, student_root: &Path) -> Diagnosis {
+pub fn stacks_diagnosis(dump: &str, student_root: &Path, names: &std::collections::HashMap<String, String>) -> Diagnosis {
     let root = format!("{}/", student_root.display());
     let mut threads = Vec::new();
     let mut current: Option<(String, Vec<(String, u64, String)>)> = None;
@@ -235,7 +235,8 @@ pub fn stacks_diagnosis(dump: &str, student_root: &Path) -> Diagnosis {
         if t.starts_with("Thread 0x") || t.starts_with("Current thread 0x") {
             flush(current.take(), &mut threads);
             let id = t.split_whitespace().find(|w| w.starts_with("0x")).unwrap_or("?");
-            current = Some((format!("thread {id}"), Vec::new()));
+            let name = names.get(id).cloned().unwrap_or_else(|| format!("thread {id}"));
+            current = Some((name, Vec::new()));
         } else if let Some(rest) = t.strip_prefix("File \"") {
             if let (Some((file, after)), Some(cur)) = (rest.split_once("\", line "), current.as_mut()) {
                 let (num, func) = after.split_once(" in ").unwrap_or((after, "?"));
@@ -262,14 +263,16 @@ mod tests {
     #[test]
     fn stacks_name_student_frames() {
         let dump = "Thread 0x00007f01 (most recent call first):\n  File \"/usr/lib/python3.11/threading.py\", line 320 in wait\n  File \"/tmp/w/sub/queue_lab.py\", line 14 in get\n  File \"/tmp/h/grade_check.py\", line 80 in body\n\nCurrent thread 0x00007f02 (most recent call first):\n  File \"/tmp/h/grade_check.py\", line 99 in run\n";
-        let d = stacks_diagnosis(dump, Path::new("/tmp/w/sub"));
+        let names = [("0x00007f01".to_string(), "consumer-1".to_string())].into_iter().collect();
+        let d = stacks_diagnosis(dump, Path::new("/tmp/w/sub"), &names);
         assert_eq!(d.threads.len(), 1, "the harness's own thread is left out");
+        assert_eq!(d.threads[0].name, "consumer-1");
         assert_eq!(d.threads[0].file, "queue_lab.py");
         assert_eq!(d.threads[0].line, 14);
         assert_eq!(d.threads[0].function, "get");
         assert!(d.summary.contains("queue_lab.py:14"));
         let lib_only = "Thread 0x01 (most recent call first):\n  File \"/usr/lib/python3.11/threading.py\", line 320 in wait\n  File \"/usr/lib/python3.11/threading.py\", line 1038 in _bootstrap\n";
-        let d = stacks_diagnosis(lib_only, Path::new("/tmp/w/sub"));
+        let d = stacks_diagnosis(lib_only, Path::new("/tmp/w/sub"), &Default::default());
         assert_eq!((d.threads[0].file.as_str(), d.threads[0].line), ("threading.py", 320));
     }
 }

@@ -61,6 +61,8 @@ pub struct RunResult {
     pub stdout: Captured,
     pub stderr: Captured,
     pub stacks: Option<String>,
+    /// faulthandler's thread ids ("0x00007f...") to thread names, when the harness could say.
+    pub thread_names: std::collections::HashMap<String, String>,
     /// Processes of the tree still alive after the root exited (killed since).
     pub strays: Vec<(i32, String)>,
     /// Lines on the result channel that did not carry the nonce.
@@ -298,6 +300,14 @@ impl Run {
     /// Asks the check process for every thread's stack (faulthandler on SIGUSR1) before the kill.
     fn dump_stacks(&mut self) {
         if let Some(pid) = self.check_pid {
+            // Thread names first (a Python handler, when the main thread can still run one), then stacks.
+            let names = PathBuf::from(format!("{}.names", self.stacks_path.display()));
+            if kill(Pid::from_raw(pid), Signal::SIGUSR2).is_ok() {
+                let until = Instant::now() + Duration::from_millis(150);
+                while Instant::now() < until && !names.exists() {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
             if kill(Pid::from_raw(pid), Signal::SIGUSR1).is_ok() {
                 let until = Instant::now() + Duration::from_millis(400);
                 let mut last = 0;
@@ -356,6 +366,10 @@ impl Run {
         let stdout = self.stdout.take().map(|d| d.finish(wait)).unwrap_or_default();
         let stderr = self.stderr.take().map(|d| d.finish(wait)).unwrap_or_default();
         let stacks = std::fs::read_to_string(&self.stacks_path).ok().filter(|s| !s.trim().is_empty());
+        let thread_names = std::fs::read(format!("{}.names", self.stacks_path.display()))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
         RunResult {
             messages: std::mem::take(&mut self.messages),
             stop,
@@ -363,6 +377,7 @@ impl Run {
             stdout,
             stderr,
             stacks,
+            thread_names,
             strays,
             forged: self.forged,
             peak_rss_bytes: self.peak_rss,

@@ -286,6 +286,14 @@ def run(job, chan, ctl):
     os.chdir(root)
     stacks = open(job["stacks"], "w")
     faulthandler.register(signal.SIGUSR1, file=stacks, all_threads=True)
+
+    def dump_names(signum, frame):
+        # Sent just before SIGUSR1, so the grader can put names on faulthandler's thread ids.
+        import json
+        names = {"0x%016x" % t.ident: t.name for t in threading.enumerate() if t.ident}
+        with open(job["stacks"] + ".names", "w") as fh:
+            json.dump(names, fh)
+    signal.signal(signal.SIGUSR2, dump_names)
     instrumented = job.get("instrument", False)
     current = {"index": 0, "seed": None}
     if instrumented:
