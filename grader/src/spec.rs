@@ -340,7 +340,8 @@ pub struct Spec {
     pub items: Vec<Item>,
 }
 
-pub const LINT_RULES: &[&str] = &["lock-without-with", "bare-except", "thread-not-joined", "blocking-in-async"];
+pub const LINT_RULES: &[&str] =
+    &["lock-without-with", "bare-except", "thread-not-joined", "blocking-in-async", "pool-not-closed"];
 
 struct Ctx<'a> {
     file: &'a Path,

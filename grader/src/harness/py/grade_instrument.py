@@ -379,6 +379,21 @@ class InstrumentedEvent(threading.Event, metaclass=_Switch):
         return super().wait(timeout)
 
 
+class InstrumentedBarrier(threading.Barrier, metaclass=_Switch):
+    _original = threading.Barrier
+    describe = _describe
+
+    def __init__(self, parties, action=None, timeout=None):
+        super().__init__(parties, action, timeout)
+        _described(self, "Barrier")
+
+    def wait(self, timeout=None):
+        if timeout is None and self._timeout is None:
+            with _Blocking(self, student_site(2)):
+                return super().wait(None)
+        return super().wait(timeout)
+
+
 def install(student_root):
     global _state
     _state = _State(student_root)
@@ -388,6 +403,7 @@ def install(student_root):
     threading.Semaphore = InstrumentedSemaphore
     threading.BoundedSemaphore = InstrumentedBoundedSemaphore
     threading.Event = InstrumentedEvent
+    threading.Barrier = InstrumentedBarrier
     return _state
 
 
@@ -519,10 +535,15 @@ def order_cycle():
 
 
 def _main_joining(main_ident):
-    """Whether the main thread is waiting for other threads to finish (Thread.join)."""
+    """Whether the main thread waits, with no timeout, for other threads to finish (Thread.join).
+    A join with a timeout ends by itself, and the check then says what went wrong in its own words."""
     frame = sys._current_frames().get(main_ident)
-    return frame is not None and frame.f_code.co_filename == _THREADING_FILE and \
-        frame.f_code.co_name in ("_wait_for_tstate_lock", "join")
+    if frame is None or frame.f_code.co_filename != _THREADING_FILE:
+        return False
+    if frame.f_code.co_name not in ("_wait_for_tstate_lock", "join"):
+        return False
+    timeout = frame.f_locals.get("timeout")
+    return timeout is None or timeout < 0
 
 
 def find_all_blocked(main_ident, grace):

@@ -2,7 +2,9 @@
 import ast
 import os
 
-RULES = ("lock-without-with", "bare-except", "thread-not-joined", "blocking-in-async")
+RULES = ("lock-without-with", "bare-except", "thread-not-joined", "blocking-in-async", "pool-not-closed")
+POOLS = ("Pool", "ProcessPoolExecutor", "ThreadPoolExecutor")
+POOL_ENDS = ("close", "terminate", "shutdown")
 
 BLOCKING_CALLS = {
     ("time", "sleep"): "time.sleep() blocks the event loop: use `await asyncio.sleep()`",
@@ -56,6 +58,9 @@ class _Linter(ast.NodeVisitor):
         self.finally_stack = []
         self.thread_lines = []
         self.joins = False
+        self.pool_calls = []
+        self.with_calls = set()
+        self.pool_ends = False
         self.async_depth = 0
 
     def add(self, rule, node, message):
@@ -113,7 +118,12 @@ class _Linter(ast.NodeVisitor):
 
     def visit_Call(self, node):
         name = _dotted(node.func)
-        if name in ("threading.Thread", "Thread"):
+        short = name.rsplit(".", 1)[-1] if name else None
+        if short in POOLS and id(node) not in self.with_calls:
+            self.pool_calls.append(node)
+        if isinstance(node.func, ast.Attribute) and node.func.attr in POOL_ENDS:
+            self.pool_ends = True
+        if name in ("threading.Thread", "Thread", "multiprocessing.Process", "mp.Process", "Process"):
             daemon = any(k.arg == "daemon" and isinstance(k.value, ast.Constant) and k.value.value
                          for k in node.keywords)
             if not daemon:
@@ -125,6 +135,12 @@ class _Linter(ast.NodeVisitor):
             msg = BLOCKING_CALLS.get((head, attr))
             if msg:
                 self.add("blocking-in-async", node, msg)
+        self.generic_visit(node)
+
+    def visit_With(self, node):
+        for item in node.items:
+            if isinstance(item.context_expr, ast.Call):
+                self.with_calls.add(id(item.context_expr))
         self.generic_visit(node)
 
     def visit_AsyncFunctionDef(self, node):
@@ -143,7 +159,11 @@ class _Linter(ast.NodeVisitor):
         if not self.joins:
             for node in self.thread_lines:
                 self.add("thread-not-joined", node,
-                         "a thread is started but nothing in this file ever joins it")
+                         "a thread or process is started but nothing in this file ever joins it")
+        if not self.pool_ends:
+            for node in self.pool_calls:
+                self.add("pool-not-closed", node,
+                         "a pool is created outside `with` and never closed, shut down or terminated")
 
 
 def lint(root, files, rules=None):
