@@ -635,9 +635,12 @@ def result_waiters(ctx):
 
 
 def bench_queue(ctx):
-    """Timed: a pool of `workers` threads runs `tasks` short sleeping tasks; results and metrics checked."""
+    """Timed: (a) `tasks` short sleeping tasks on `workers` threads, all queued at once (serialised
+    workers are slow here); (b) a chain of `chain` tiny tasks, each submitted once result() of the
+    previous one returned (every step wakes an idle worker and a result() caller: spinning workers
+    keep the GIL from the threads being woken). Results and metrics are checked."""
     tq = ctx.student("task_queue")
-    w, n, nap = ctx.params["workers"], ctx.params["tasks"], ctx.params["task_sleep"]
+    w, n, nap, chain = ctx.params["workers"], ctx.params["tasks"], ctx.params["task_sleep"], ctx.params["chain"]
     prios = [ctx.rng.randrange(4) for _ in range(n)]
 
     def task(k):
@@ -647,11 +650,15 @@ def bench_queue(ctx):
     def workload():
         q = tq.TaskQueue(w)
         ids = [q.submit(task, k, priority=p) for k, p in enumerate(prios)]
+        for k, tid in enumerate(ids):
+            if q.result(tid, timeout=WAIT).value != k:
+                raise AssertionError("result(%d) has the wrong value" % tid)
+        for i in range(chain):
+            tid = q.submit(abs, -i, priority=i % 3)
+            if q.result(tid, timeout=WAIT).value != i:
+                raise AssertionError("result(%d) has the wrong value" % tid)
         q.shutdown()
-        res = q.results()
-        if any(tid not in res or res[tid].value != k for k, tid in enumerate(ids)):
-            raise AssertionError("after shutdown(), only %d of %d tasks have a result" % (len(res), n))
         m = q.metrics()
-        if m.get("completed") != n:
-            raise AssertionError("metrics()['completed'] is %r after %d tasks" % (m.get("completed"), n))
+        if m.get("completed") != n + chain:
+            raise AssertionError("metrics()['completed'] is %r after %d tasks" % (m.get("completed"), n + chain))
     return workload

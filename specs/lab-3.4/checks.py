@@ -462,23 +462,34 @@ def no_starvation(ctx):
 
 
 def bench_queue(ctx):
-    """Timed: a queue of `workers` threads runs `tasks` short sleeping tasks, then shuts down."""
+    """Timed: (a) `tasks` short sleeping tasks on `workers` threads, all queued at once (serialised
+    workers are slow here); (b) a chain of `chain` tiny tasks, each submitted when the previous one
+    has run (every step is a wake-up of an idle worker: workers that spin instead of blocking keep
+    the GIL from the thread being woken)."""
     wq = ctx.student("worker_queue")
-    w, n, nap = ctx.params["workers"], ctx.params["tasks"], ctx.params["task_sleep"]
+    w, n, nap, chain = ctx.params["workers"], ctx.params["tasks"], ctx.params["task_sleep"], ctx.params["chain"]
     prios = [ctx.rng.randrange(8) for _ in range(n)]
 
     def workload():
         count = [0]
         lock = threading.Lock()
+        all_ran, step = threading.Event(), threading.Event()
 
         def task():
             time.sleep(nap)
             with lock:
                 count[0] += 1
+                if count[0] == n:
+                    all_ran.set()
         q = wq.PriorityWorkerQueue(w)
         for p in prios:
             q.submit(task, priority=p)
+        if not all_ran.wait(WAIT):
+            raise AssertionError("only %d of %d tasks ran within %.0f s" % (count[0], n, WAIT))
+        for i in range(chain):
+            step.clear()
+            q.submit(step.set, priority=i % 3)
+            if not step.wait(WAIT):
+                raise AssertionError("a task submitted to an idle queue did not run within %.0f s" % WAIT)
         q.shutdown()
-        if count[0] != n:
-            raise AssertionError("only %d of %d tasks ran before shutdown() returned" % (count[0], n))
     return workload

@@ -69,6 +69,7 @@ def main():
             ctl.close()
         supervise(pid, Channel(_hide_fd(RESULT_FD), nonce))
     signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+    _die_with_parent()
     chan = Channel(_hide_fd(RESULT_FD), nonce)
     del nonce
     chan.send("hello", pid=os.getpid(), python=sys.version.split()[0])
@@ -88,6 +89,18 @@ def _become_subreaper():
         ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
     except Exception:  # not Linux, or no libc: the grader's own subreaper still catches them
         pass
+
+
+def _die_with_parent():
+    """If the supervisor is killed (say, by the student's os.kill(os.getppid(), ...)), this process dies at
+    once: otherwise it would be adopted by the grader and its next getppid() would be the grader."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+    if os.getppid() == 1:  # the supervisor was already gone
+        os._exit(1)
 
 
 def _my_children():
