@@ -13,6 +13,7 @@ after each call and names the processes (`producer-0`, `SyncManager-1`, ...).
 
 import multiprocessing
 import os
+import re
 import sys
 import threading
 import time
@@ -158,7 +159,6 @@ def _worker_error(exc):
     tb = getattr(exc.__cause__, "tb", None)
     if not isinstance(tb, str):
         return ""
-    import re
     frames = [f for f in re.findall(r'File "([^"]*)", line (\d+), in (\S+)', tb)
               if os.path.basename(f[0]) == MODULE + ".py"]
     if not frames:

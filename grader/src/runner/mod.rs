@@ -336,7 +336,8 @@ impl Run {
     /// Ends the run: lets the root exit (briefly), kills whatever is left, and collects everything.
     pub fn finish(mut self) -> RunResult {
         self.ctl = None;
-        let until = Instant::now() + Duration::from_secs(2);
+        // The supervisor may wait up to 2 s for multiprocessing's resource tracker to exit.
+        let until = Instant::now() + Duration::from_secs(3);
         while self.exit.is_none() && self.stop.as_ref().is_none_or(|s| *s == Stop::Exited) {
             match self.child.try_wait() {
                 Ok(Some(status)) => self.exit = Some(status),

@@ -122,23 +122,29 @@ def supervise(pid, chan):
             break
         except InterruptedError:
             continue
-    deadline = time.monotonic() + 0.2
+    # multiprocessing's helpers (resource tracker, forkserver) outlive the check process by design and
+    # exit on their own once they see it gone (the tracker reports leaks then): they get a longer grace
+    # and are never counted as strays.
+    start = time.monotonic()
     strays, reported = {}, False
     while True:
         kids = _my_children()
+        helpers = [(p, c) for p, c in kids if "resource_tracker" in c or "forkserver" in c]
+        others = [(p, c) for p, c in kids if (p, c) not in helpers]
         if not kids:
             break
-        for p, cmd in kids:
+        waited = time.monotonic() - start
+        for p, cmd in others:
             strays.setdefault(p, cmd)
-        if time.monotonic() >= deadline:
-            if not reported:
-                reported = True
-                chan.send("strays", processes=[{"pid": p, "cmdline": c[:200]} for p, c in strays.items()])
-            for p, _ in kids:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except OSError:
-                    pass
+        if others and waited >= 0.2 and not reported:
+            reported = True
+            chan.send("strays", processes=[{"pid": p, "cmdline": c[:200]} for p, c in strays.items()])
+        doomed = (others if waited >= 0.2 else []) + (helpers if waited >= 2.0 else [])
+        for p, _ in doomed:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
         time.sleep(0.02)
     if os.WIFSIGNALED(status):
         signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
