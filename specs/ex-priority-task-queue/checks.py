@@ -221,7 +221,11 @@ def basic(ctx):
     _expect_raises(ctx, KeyError, lambda: q.result(12345, timeout=0.1), "result(12345) (an unknown id)")
     pool.shutdown_and_check()
     _expect_raises(ctx, tq.TaskQueueClosed, lambda: q.submit(pow, 2, 2), "submit() after shutdown()")
-    ctx.call_with_timeout(q.shutdown, WAIT)   # a second shutdown() is harmless
+    try:
+        ctx.call_with_timeout(q.shutdown, WAIT)
+    except ctx.CheckFailed:
+        ctx.fail("a second shutdown() did not return within %.0f s" % WAIT,
+                 hint="shutdown() must be harmless when called again")
 
     pool = _Pool(ctx, tq, 1)
     q = pool.q
@@ -442,9 +446,14 @@ def pool_size(ctx):
         q.submit(make(i))
     time.sleep(watch)
     early = list(ran)
+    threads = [t for t in threading.enumerate() if t not in pool.before and not t.name.startswith(CHECK_THREADS)]
     for g in gates:
         g.opened.set()
     pool.shutdown_and_check()
+    ctx.expect(len(threads) <= w, "TaskQueue(%d): with its %d workers busy and %d tasks queued, %d threads were "
+               "running (%s): the pool grew beyond its size" % (w, w, extra, len(threads),
+                                                               ", ".join(t.name for t in threads[:8])),
+               hint="start exactly `workers` threads and never more; a queued task waits for a free worker")
     ctx.expect(not early, "TaskQueue(%d): while its %d workers were all busy, %d of %d newly submitted tasks "
                "started anyway: the pool grew beyond its size" % (w, w, len(early), extra),
                hint="start exactly `workers` threads and never more; a queued task waits for a free worker")

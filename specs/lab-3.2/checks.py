@@ -29,8 +29,8 @@ _THREADING_FILE = threading.__file__
 _CONDITION = getattr(threading.Condition, "_original", threading.Condition)
 # Events and semaphores wrap a Condition of their own; Event.wait() does not loop, so a notify
 # injected there would be a wake-up the standard library never produces: not looked into.
-_SKIP = tuple(getattr(c, "_original", c) for c in (threading.Event, threading.Semaphore)) + (
-    threading.Thread, threading.Barrier)
+_SKIP = tuple(getattr(c, "_original", c) for c in (threading.Event, threading.Semaphore, threading.Barrier)) + (
+    threading.Thread,)
 
 HINT_WHILE = ("wait in a loop that re-checks the predicate under the lock: `while not self._pending and "
               "not closed: cond.wait()` (or cond.wait_for(predicate)); a wake-up is not a message")
@@ -419,9 +419,10 @@ def _notify(cond):
 
 def ping_pong(ctx):
     """A publisher and one subscriber take turns: publish(i), then wait (untimed) for the subscriber
-    to say it got i. Under forced thread switches the publish often lands right after the
-    subscriber found its queue empty: if that test is not under the same lock as the wait, the
-    notify is missed, both threads wait for ever, and the harness reports the lost wake-up."""
+    to say it got i. Under forced thread switches (the spec runs it under the controlled scheduler)
+    the publish often lands right after the subscriber found its queue empty: if that test is not
+    under the same lock as the wait, the notify is missed, both threads wait for ever, and the
+    harness reports the lost wake-up (replayable with the seed)."""
     ps = _module(ctx)
     rounds = ctx.params["rounds"]
     b = ps.Broker()

@@ -173,7 +173,11 @@ def basic(ctx):
         pass
     else:
         ctx.fail("submit() after shutdown() did not raise QueueClosed")
-    ctx.call_with_timeout(q.shutdown, WAIT)  # a second shutdown() returns at once
+    try:
+        ctx.call_with_timeout(q.shutdown, WAIT)
+    except ctx.CheckFailed:
+        ctx.fail("a second shutdown() did not return within %.0f s" % WAIT,
+                 hint="shutdown() must be idempotent: joining finished workers again returns at once")
 
     q, workers = _start(ctx, wq, 1)
     gate = _Gate()

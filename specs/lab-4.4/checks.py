@@ -167,12 +167,39 @@ def _worker_error(exc):
     return f" in a child process (at {MODULE}.py:{line} in {func})"
 
 
+def _stat(path):
+    """(state, utime + stime in ticks) from a /proc .../stat file, or None."""
+    try:
+        with open(path, "rb") as fh:
+            stat = fh.read().decode(errors="replace")
+        rest = stat[stat.rindex(")") + 2:].split()
+        return rest[0], int(rest[11]) + int(rest[12])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _activity(thread):
+    """(signature, busy): the states and CPU ticks of the calling thread and of every child.
+
+    busy when one of them is running or runnable (R) or in uninterruptible I/O (D). Two
+    equal signatures a while apart, never busy in between, mean that nothing ran at all.
+    """
+    sig = [("call", _stat(f"/proc/self/task/{thread.native_id}/stat"))]
+    for pid in sorted(_my_children()):
+        sig.append((pid, _stat(f"/proc/{pid}/stat")))
+    busy = any(st is not None and st[0] in ("R", "D") for _, st in sig)
+    return sig, busy
+
+
 def _call(ctx, what, fn, timeout, hang_hint):
     """Runs fn() in a thread with a time limit; returns its result.
 
     A hang fails the check naming where the call is blocked and which children are
-    alive; a pickling error gets its own hint (spawn); any other exception is re-raised
-    for the harness, which names its type, message and the student's file:line.
+    alive. It is declared as soon as nothing has run for `stall_s` (params; the calling
+    thread and every child blocked, and no CPU tick spent by any of them), or at the
+    latest after `timeout`. A pickling error gets its own hint (spawn); any other
+    exception is re-raised for the harness, which names its type, message and the
+    student's file:line.
     """
     box = {}
 
@@ -184,13 +211,31 @@ def _call(ctx, what, fn, timeout, hang_hint):
 
     t = threading.Thread(target=body, name="student-call", daemon=True)
     t.start()
-    t.join(timeout)
+    stall_s = ctx.params.get("stall_s")
+    start = time.monotonic()
+    last, still_since = None, start
+    while t.is_alive() and time.monotonic() - start < timeout:
+        t.join(0.1)
+        if not stall_s or not t.is_alive():
+            continue
+        sig, busy = _activity(t)
+        now = time.monotonic()
+        if busy or sig != last:
+            last, still_since = sig, now
+        elif now - still_since >= stall_s:
+            break
     if t.is_alive():
         where = _blocked_at(ctx, t)
         kids = _my_children()
         alive = (f"; child processes: {_children_text(kids, waiting=True)}" if kids
                  else "; no child process is left")
-        ctx.fail(f"{what} did not return within {timeout} s{where}{alive}", hint=hang_hint)
+        waited = time.monotonic() - start
+        if waited < timeout:
+            head = (f"{what} is stuck: after {waited:.1f} s, nothing had run for {stall_s} s "
+                    "(the calling thread and every child process blocked)")
+        else:
+            head = f"{what} did not return within {timeout} s"
+        ctx.fail(f"{head}{where}{alive}", hint=hang_hint)
     if "error" in box:
         exc = box["error"]
         text = f"{type(exc).__name__}: {exc}"

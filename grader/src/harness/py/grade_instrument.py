@@ -534,16 +534,14 @@ def order_cycle():
     return None
 
 
-def _main_joining(main_ident):
-    """Whether the main thread waits, with no timeout, for other threads to finish (Thread.join).
-    A join with a timeout ends by itself, and the check then says what went wrong in its own words."""
-    frame = sys._current_frames().get(main_ident)
-    if frame is None or frame.f_code.co_filename != _THREADING_FILE:
-        return False
-    if frame.f_code.co_name not in ("_wait_for_tstate_lock", "join"):
-        return False
-    timeout = frame.f_locals.get("timeout")
-    return timeout is None or timeout < 0
+def _joining(ident):
+    """Whether a thread waits for other threads to finish (Thread.join). A join with a timeout
+    counts too: when every thread it waits for is blocked for good, the timeout changes nothing, and the
+    hang is named now rather than as "still running" later. (A check that wants its own words there
+    runs with `instrument: false`.)"""
+    frame = sys._current_frames().get(ident)
+    return frame is not None and frame.f_code.co_filename == _THREADING_FILE and \
+        frame.f_code.co_name in ("_wait_for_tstate_lock", "join")
 
 
 def find_all_blocked(main_ident, grace):
@@ -564,7 +562,7 @@ def find_all_blocked(main_ident, grace):
         elif ident in _state.waiting:
             lock, site = _state.waiting[ident]
             lock_waits.append((ident, lock, site))
-        elif ident == main_ident and _main_joining(main_ident):
+        elif _joining(ident):
             entries.append((ident, None, None))
         else:
             return None
