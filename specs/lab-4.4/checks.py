@@ -88,40 +88,6 @@ def _children_text(children, names=None, waiting=False):
     return ", ".join(_describe(pid, st, names, waiting) for pid, (st, _) in sorted(children.items()))
 
 
-def _stop_resource_tracker():
-    """Stops multiprocessing's resource tracker, when this process started one (spawn does).
-
-    The tracker outlives the check process by the time it takes to notice that the check
-    process has exited; on a loaded machine that can exceed the grace the harness gives
-    before it reports a process that outlived the check. Stopping it here, once every
-    child has been joined, keeps the student's verdict independent of the machine's load.
-    Only closes our end and waits (at most 2 s): a tracker still held open elsewhere is
-    left alone.
-    """
-    try:
-        from multiprocessing import resource_tracker
-        tracker = resource_tracker._resource_tracker
-        fd, pid = tracker._fd, tracker._pid
-    except (ImportError, AttributeError):
-        return
-    if fd is None or pid is None or _my_children():
-        return
-    import gc
-    gc.collect()  # finalize the student's dead queues and locks first: they unregister themselves
-    with tracker._lock:
-        tracker._fd = tracker._pid = None
-        os.close(fd)
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if done:
-            return
-        time.sleep(0.01)
-
-
 # --------------------------------------------------------------------------
 # calling the student's code
 
@@ -414,7 +380,6 @@ def pingpong(ctx):
     ipc = _module(ctx, "pipe_pingpong")
     for n in ctx.params["cases"]:
         _pingpong(ctx, ipc, n, ctx.params["call_timeout"])
-    _stop_resource_tracker()
 
 
 def stream(ctx):
@@ -423,7 +388,6 @@ def stream(ctx):
     for case in ctx.params["cases"]:
         items, label = _stream_case(case)
         _stream(ctx, ipc, items, ctx.params["call_timeout"], label)
-    _stop_resource_tracker()
 
 
 def _stream_case(case):
@@ -448,7 +412,6 @@ def fan_in(ctx):
     ipc = _module(ctx, "queue_fan_in")
     for producers, items_each in ctx.params["cases"]:
         _fan_in(ctx, ipc, producers, items_each, ctx.params["call_timeout"])
-    _stop_resource_tracker()
 
 
 def manager_dict(ctx):
@@ -456,7 +419,6 @@ def manager_dict(ctx):
     ipc = _module(ctx, "manager_shared_dict")
     for workers, keys in ctx.params["cases"]:
         _manager(ctx, ipc, workers, keys, ctx.params["call_timeout"])
-    _stop_resource_tracker()
 
 
 def spawn_all(ctx):
@@ -501,7 +463,6 @@ def spawn_all(ctx):
         ctx.fail(f"{len(failures)} of {len(runs)} patterns failed under spawn: "
                  + " | ".join(failures) + (f" (passed: {', '.join(ok)})" if ok else ""),
                  hint=" ".join(dict.fromkeys(hints)))
-    _stop_resource_tracker()
 
 
 def clean_exit(ctx):

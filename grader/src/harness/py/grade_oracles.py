@@ -51,7 +51,8 @@ def exactly_once(produced, consumed, what="item"):
     for i, x in enumerate(consumed):
         if x not in produced_set:
             return "%s %r was consumed (#%d) but never produced" % (what, x, i + 1)
-    missing = [x for x in produced if x not in set(consumed)]
+    consumed_set = set(consumed)
+    missing = [x for x in produced if x not in consumed_set]
     if missing:
         return "%d %s(s) produced but never consumed, first %r" % (len(missing), what, missing[0])
     return None
