@@ -544,9 +544,9 @@ def _joining(ident):
         frame.f_code.co_name in ("_wait_for_tstate_lock", "join")
 
 
-def find_all_blocked(main_ident, grace):
+def find_all_blocked(grace):
     """Every thread blocked in an untimed wait on an instrumented Condition, Event or Semaphore for at
-    least `grace` seconds, or waiting for a lock held by such a thread (the main thread may be joining
+    least `grace` seconds, or waiting for a lock held by such a thread (any thread may be joining
     them): nothing is left to wake anyone up. Or None. Pure lock waits are the cycle detector's."""
     now = time.monotonic()
     entries, lock_waits = [], []
@@ -602,13 +602,12 @@ class Watchdog(threading.Thread):
         self._report = report
         self._interval = interval
         self._grace = grace
-        self._main = threading.main_thread().ident
 
     def run(self):
         last, orphan_since, stuck = None, None, None
         while True:
             time.sleep(self._interval)
-            blocked = find_all_blocked(self._main, self._grace)
+            blocked = find_all_blocked(self._grace)
             key = tuple(sorted((i, id(o)) for i, o, _ in blocked)) if blocked else None
             if key is not None and key == stuck:
                 self._report(describe_all_blocked(blocked))

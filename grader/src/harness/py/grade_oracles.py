@@ -196,11 +196,4 @@ class VirtualClock:
         self._patched.clear()
 
 
-def shm_entries():
-    try:
-        return set(os.listdir("/dev/shm"))
-    except OSError:
-        return set()
-
-
 __all__ = [n for n in dir(sys.modules[__name__]) if not n.startswith("_")]
