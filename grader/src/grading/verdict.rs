@@ -4,6 +4,7 @@ use crate::report::model::{Diagnosis, Output, Status, TestResult, ThreadInfo};
 use crate::runner::{RunResult, Stop};
 use crate::spec::Item;
 use serde_json::Value;
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 
 /// Output kept in a report per item.
@@ -125,12 +126,22 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
             }
             r.hint = Some("a thread or process never finished: look for a wait nobody ends, or an endless loop".into());
         }
-    } else if !run.has("done") {
+    } else if !run.has("done") || run.exit.is_some_and(|s| s.signal().is_some()) {
+        // A harness killed by a signal the grader did not send is a crash even when the check got to
+        // its end first: the student's code signalled a process it did not start.
         r.status = Status::Crashed;
-        let mut msg = format!(
-            "the run ended ({}) before the check finished: os._exit(), a killed process or a crash in the student's code",
-            run.exit_text()
-        );
+        let mut msg = if run.has("done") {
+            format!(
+                "the harness process was killed ({}) by the student's code: it signals a process it did not start, \
+                 such as os.getppid()",
+                run.exit_text()
+            )
+        } else {
+            format!(
+                "the run ended ({}) before the check finished: os._exit(), a killed process or a crash in the student's code",
+                run.exit_text()
+            )
+        };
         if run.forged > 0 {
             msg.push_str(&format!("; {} line(s) on the result channel were not the grader's and were ignored", run.forged));
         }

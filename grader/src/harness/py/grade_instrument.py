@@ -30,25 +30,41 @@ class _State:
         self.names = {}  # uid -> description, kept after the lock itself is gone
         self.blocked = {}  # thread ident -> (description, site, since): untimed waits on Condition, Event, Semaphore
         self.uids = itertools.count(1)
+        # Display numbers: the student's primitives count 1, 2, ... on their own, so locks that
+        # library code creates (in whatever order imports happen) never shift the student's numbers.
+        self.shown = {True: itertools.count(1), False: itertools.count(1)}
         self.record_order = False
 
 
 def student_site(skip=2):
     """(file, line, function) of the innermost student frame above the caller, else the first outside."""
+    return _find_site(skip + 1)[0]
+
+
+def _find_site(skip):
+    """(site, True) for the innermost student frame `skip` frames up, else (first outside frame, False)."""
     try:
         f = sys._getframe(skip)
     except ValueError:
-        return ("?", 0, "?")
+        return ("?", 0, "?"), False
     fallback = None
     root = _state.student_root if _state else None
     while f is not None:
         fn = f.f_code.co_filename
         if root and fn.startswith(root):
-            return (os.path.relpath(fn, root), f.f_lineno, f.f_code.co_name)
+            return (os.path.relpath(fn, root), f.f_lineno, f.f_code.co_name), True
         if fallback is None and fn != _THREADING_FILE and not fn.startswith(_HERE):
             fallback = (os.path.basename(fn), f.f_lineno, f.f_code.co_name)
         f = f.f_back
-    return fallback or ("?", 0, "?")
+    return fallback or ("?", 0, "?"), False
+
+
+def _numbered(skip):
+    """(creation site, display number): 1, 2, ... for primitives the student's files create,
+    lib1, lib2, ... for the others."""
+    site, mine = _find_site(skip + 1)
+    n = next(_state.shown[mine])
+    return site, (str(n) if mine else "lib%d" % n)
 
 
 def _thread_name(ident):
@@ -65,7 +81,7 @@ class InstrumentedLock:
     def __init__(self):
         self._lock = _raw_allocate()
         self._uid = next(_state.uids)
-        self._created = student_site(3)
+        self._created, self._shown = _numbered(3)
         self._owner = None
         self._owner_site = None
         self._count = 0
@@ -73,7 +89,7 @@ class InstrumentedLock:
 
     def describe(self):
         f, line, fn = self._created
-        return "%s#%d (created at %s:%d in %s)" % (self._kind, self._uid, f, line, fn)
+        return "%s#%s (created at %s:%d in %s)" % (self._kind, self._shown, f, line, fn)
 
     def acquire(self, blocking=True, timeout=-1):
         me = _get_ident()
@@ -246,14 +262,14 @@ class _Switch(type):
 
 def _described(self, kind):
     self._uid = next(_state.uids)
-    self._created = student_site(3)
+    self._created, self._shown = _numbered(3)
     self._kind = kind
     _state.names[self._uid] = self.describe()
 
 
 def _describe(self):
     f, line, fn = self._created
-    return "%s#%d (created at %s:%d in %s)" % (self._kind, self._uid, f, line, fn)
+    return "%s#%s (created at %s:%d in %s)" % (self._kind, self._shown, f, line, fn)
 
 
 class InstrumentedCondition(threading.Condition, metaclass=_Switch):
