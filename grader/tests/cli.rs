@@ -487,3 +487,51 @@ fn the_controlled_scheduler_names_a_certain_hang_at_once() {
     let t = stress_message("lab-0.2", "self-deadlock", 3);
     assert_eq!(t["diagnosis"]["kind"], "deadlock", "{t}");
 }
+
+fn run_item(lab: &str, sub: &str) -> Value {
+    let out = grade()
+        .args([lab, "--format", "json", "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(submission(sub))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    test(&r, "run").clone()
+}
+
+#[test]
+fn a_sound_coroutine_passes_the_asyncio_oracles() {
+    let t = run_item("lab-0.3", "async-good");
+    assert_eq!(t["status"], "passed", "{t}");
+}
+
+#[test]
+fn an_event_loop_that_can_never_wake_is_a_deadlock_at_once() {
+    let t = run_item("lab-0.3", "async-hang");
+    assert_eq!(t["status"], "deadlock", "{t}");
+    assert_eq!(t["diagnosis"]["kind"], "async_hang");
+    let tasks: Vec<&str> = t["diagnosis"]["threads"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
+    assert!(tasks.contains(&"task consumer") && tasks.contains(&"task main"), "{t}");
+    assert!(t["message"].as_str().unwrap().contains("consumer at student.py:5"), "{t}");
+    // Found by the loop's own idleness, long before the item's 2 s timeout.
+    assert!(t["duration_ms"].as_u64().unwrap() < 1500, "{t}");
+}
+
+#[test]
+fn asyncio_misuse_fails_with_the_students_line() {
+    for (sub, line, words) in [
+        ("async-blocking", 7, "event loop was blocked"),
+        ("async-never-awaited", 10, "save() was created"),
+        ("async-unretrieved", 5, "exception was never retrieved: ValueError: worker failed"),
+        ("async-pending", 6, "still pending when the main coroutine returned: heartbeat"),
+        ("async-slow", 5, "did not finish within 1.5 s"),
+    ] {
+        let t = run_item("lab-0.3", sub);
+        assert_eq!(t["status"], "failed", "{sub}: {t}");
+        assert_eq!(t["location"], format!("student.py:{line}"), "{sub}: {t}");
+        assert!(t["message"].as_str().unwrap().contains(words), "{sub}: {t}");
+        assert!(t["hint"].is_string(), "{sub}: {t}");
+    }
+}

@@ -99,7 +99,8 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
         r.message = diagnosis.as_ref().map(|d| d.summary.clone());
         r.location = diagnosis.as_ref().and_then(|d| d.threads.first()).map(|t| format!("{}:{}", t.file, t.line));
         r.diagnosis = diagnosis;
-        r.hint = Some(item.hint.clone().unwrap_or_else(|| {
+        let own_hint = d["diagnosis"]["hint"].as_str().map(String::from);
+        r.hint = Some(item.hint.clone().or(own_hint).unwrap_or_else(|| {
             "acquire locks in one global order everywhere, or never hold one lock while waiting for another".into()
         }));
     } else if run.stop != Stop::Exited {

@@ -13,11 +13,16 @@ import traceback
 
 
 class CheckFailed(Exception):
-    def __init__(self, message, hint=None, location=None):
+    def __init__(self, message, hint=None, location=None, diagnosis=None):
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.location = location
+        self.diagnosis = diagnosis
+
+
+# Set by run(): ends the run at once with a deadlock verdict (a certain hang needs no timeout).
+_report_deadlock = None
 
 
 class StudentExit(Exception):
@@ -70,6 +75,8 @@ class Ctx:
         self.root = root
         self.start_method = None
         self._cleanups = []
+        self.diagnosis = None
+        self.last_async = None
 
     def student(self, name):
         try:
@@ -182,6 +189,32 @@ class Ctx:
         if message:
             raise CheckFailed(message, hint)
 
+    def run_async(self, main, *args, timeout=None, slow_ms=100, allow=(), debug=True):
+        """Runs the coroutine function main(*args) on a fresh, watched event loop and returns its value.
+        A loop that can never wake ends the run as a deadlock (kind async_hang) at once; one still
+        running at `timeout` fails with every task's line. Never-awaited coroutines, unretrieved task
+        exceptions, a step that blocked the loop over `slow_ms` and tasks left pending fail the check
+        unless their kind is in `allow`; ctx.last_async holds all findings either way."""
+        import grade_async
+        unknown = set(allow) - set(grade_async.KINDS)
+        if unknown:
+            raise ValueError("run_async(allow=...) knows %s, not %s" % (grade_async.KINDS, sorted(unknown)))
+        try:
+            value, findings = grade_async.run(main, args, self.root + os.sep, timeout=timeout,
+                                              slow_ms=slow_ms, debug=debug)
+        except grade_async.Hang as exc:
+            if _report_deadlock is not None:
+                _report_deadlock(exc.diagnosis)
+            raise CheckFailed(exc.diagnosis["summary"], exc.diagnosis["hint"], diagnosis=exc.diagnosis)
+        except grade_async.Timeout as exc:
+            where = [(t["file"], t["line"], t["function"]) for t in exc.diagnosis["threads"] if t["line"]]
+            raise CheckFailed(str(exc), exc.diagnosis["hint"], where[0] if where else None, exc.diagnosis)
+        self.last_async = findings
+        failure = findings.first_failure(set(allow))
+        if failure:
+            raise CheckFailed(failure[0], failure[1], failure[2])
+        return value
+
     def cleanup(self):
         while self._cleanups:
             try:
@@ -262,6 +295,7 @@ def _run_once(fn, ctx, root):
         fn(ctx)
         return True, None, None, None, False
     except CheckFailed as exc:
+        ctx.diagnosis = exc.diagnosis
         return False, exc.message, exc.hint, exc.location, False
     except StudentExit as exc:
         return False, str(exc), "a library must not call sys.exit(): raise an exception instead", None, True
@@ -296,15 +330,17 @@ def run(job, chan, ctl):
     signal.signal(signal.SIGUSR2, dump_names)
     instrumented = job.get("instrument", False)
     current = {"index": 0, "seed": None}
+
+    def report(diagnosis):
+        chan.send("deadlock", diagnosis=diagnosis, index=current["index"], seed=current["seed"])
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+    global _report_deadlock
+    _report_deadlock = report
     if instrumented:
         import grade_instrument as gi
         gi.install(root + os.sep)
-
-        def report(diagnosis):
-            chan.send("deadlock", diagnosis=diagnosis, index=current["index"], seed=current["seed"])
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(0)
         gi.Watchdog(report).start()
     start_method = job.get("start_method")
     if start_method:
@@ -338,7 +374,7 @@ def run(job, chan, ctl):
                 ok, message, hint, loc, exited = run_once(fn, ctx, root)
         else:
             ok, message, hint, loc, exited = run_once(fn, ctx, root)
-        diagnosis = None
+        diagnosis = ctx.diagnosis
         leaked_shm = sorted(_shm() & shm_log.created())
         if ok and leaked_shm:
             time.sleep(0.2)  # a segment being unlinked right now is not a leak

@@ -606,6 +606,8 @@ def describe_all_blocked(entries):
                    "notify, set or release): " + "; ".join(parts),
         "threads": threads,
         "cycle": [],
+        "hint": "wait in a loop on the condition you need (while not ready: cond.wait()), and notify, set "
+                "or release after every change another thread may be waiting for",
     }
 
 
