@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 const FILES: &[(&str, &str)] = &[
     ("grade_harness.py", include_str!("harness/py/grade_harness.py")),
+    ("grade_http.py", include_str!("harness/py/grade_http.py")),
     ("grade_async.py", include_str!("harness/py/grade_async.py")),
     ("grade_check.py", include_str!("harness/py/grade_check.py")),
     ("grade_compile.py", include_str!("harness/py/grade_compile.py")),

@@ -6,6 +6,7 @@ pub mod course;
 pub mod error;
 pub mod grading;
 pub mod harness;
+pub mod http;
 pub mod plan;
 pub mod python;
 pub mod report;

@@ -103,19 +103,20 @@ impl Kind {
 
     /// The optional keys that make sense for this kind.
     fn allowed_keys(self) -> &'static [&'static str] {
-        const CODE: &[&str] = &["check", "params", "timeout", "instrument", "start_method"];
+        const CODE: &[&str] = &["check", "params", "timeout", "instrument", "start_method", "http"];
         match self {
             Kind::Compile | Kind::Manual => &[],
             Kind::Deterministic => CODE,
             Kind::Stress => &[
                 "check", "params", "timeout", "instrument", "start_method", "repetitions", "yield_probability", "scheduler",
+                "http",
             ],
             Kind::Deadlock => &[
                 "check", "params", "timeout", "instrument", "start_method", "repetitions", "yield_probability", "lock_order",
-                "scheduler",
+                "scheduler", "http",
             ],
             Kind::Throughput => {
-                &["check", "params", "timeout", "samples", "min_sample_ms", "target_ratio", "floor_ratio"]
+                &["check", "params", "timeout", "samples", "min_sample_ms", "target_ratio", "floor_ratio", "http"]
             }
             Kind::Quiz => &["answers_file", "questions"],
             Kind::Design => &["file", "sections", "min_words"],
@@ -238,6 +239,8 @@ struct RawItem {
     #[serde(default)]
     lock_order: Option<Spanned<bool>>,
     #[serde(default)]
+    http: Option<Spanned<crate::http::HttpSpec>>,
+    #[serde(default)]
     samples: Option<Spanned<u32>>,
     #[serde(default)]
     min_sample_ms: Option<Spanned<u32>>,
@@ -321,6 +324,8 @@ pub struct Item {
     pub repetitions: u32,
     pub yield_probability: f64,
     pub lock_order: bool,
+    /// Start the fixture HTTP server for this item's runs, with these routes (a check may replace them).
+    pub http: Option<crate::http::HttpSpec>,
     pub bench: Option<Bench>,
     pub quiz: Option<Quiz>,
     pub design: Option<DesignDoc>,
@@ -480,6 +485,7 @@ fn validate_item(
         ("min_words", it.min_words.as_ref().map(|s| &s.referenced)),
     ];
     let extra = [
+        ("http", it.http.as_ref().map(|s| &s.referenced)),
         ("scheduler", it.scheduler.as_ref().map(|s| &s.referenced)),
         ("start_method", it.start_method.as_ref().map(|s| &s.referenced)),
         ("deduct", it.deduct.as_ref().map(|s| &s.referenced)),
@@ -602,7 +608,15 @@ fn validate_item(
     } else {
         None
     };
+    let http = match it.http {
+        Some(h) => {
+            h.value.validate().map_err(|e| ctx.err(&h.referenced, "http", e))?;
+            Some(h.value)
+        }
+        None => None,
+    };
     Ok(Item {
+        http,
         id: it.id.value,
         name: it.name,
         category: it.category.value,

@@ -535,3 +535,30 @@ fn asyncio_misuse_fails_with_the_students_line() {
         assert!(t["hint"].is_string(), "{sub}: {t}");
     }
 }
+
+#[test]
+fn the_fixture_server_measures_concurrency_from_its_side() {
+    let t = run_item("lab-0.4", "http-threads");
+    assert_eq!(t["status"], "passed", "{t}");
+    let t = run_item("lab-0.4", "http-serial");
+    assert_eq!(t["status"], "failed", "{t}");
+    assert!(t["message"].as_str().unwrap().contains("at most 1 request(s) in flight"), "{t}");
+}
+
+#[test]
+fn a_bad_route_in_a_spec_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("specs");
+    std::fs::create_dir_all(specs.join("lab-0.4")).unwrap();
+    let text = std::fs::read_to_string(data().join("course/specs/lab-0.4.yaml")).unwrap();
+    std::fs::write(specs.join("lab-0.4.yaml"), text.replace("path: /flaky", "path: flaky")).unwrap();
+    std::fs::copy(data().join("course/specs/lab-0.4/checks.py"), specs.join("lab-0.4/checks.py")).unwrap();
+    grade()
+        .args(["lab-0.4", "--specs"])
+        .arg(&specs)
+        .arg("--submission")
+        .arg(submission("http-threads"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("lab-0.4.yaml:").and(predicate::str::contains("key `http`")).and(predicate::str::contains("a path starts with `/`")));
+}

@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use std::path::Path;
 
 enum Side {
-    Ok(Run),
+    /// A warmed side, and the fixture server it talks to (stopped when dropped).
+    Ok(Run, Option<crate::http::Server>),
     Failed(TestResult),
 }
 
@@ -46,16 +47,16 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
     }
     let _alone = exclusive::exclusive();
     let student = start(ctx, unit, "student", &ctx.source.dir, &ctx.source.files);
-    let mut student = match student {
-        Side::Ok(run) => run,
+    let (mut student, _student_http) = match student {
+        Side::Ok(run, http) => (run, http),
         Side::Failed(r) => return r,
     };
     let ref_files = match crate::submission::files(&reference) {
         Ok(f) => f,
         Err(e) => return grader_error(item, &e.to_string()),
     };
-    let mut refrun = match start(ctx, unit, "reference", &reference, &ref_files) {
-        Side::Ok(run) => run,
+    let (mut refrun, _reference_http) = match start(ctx, unit, "reference", &reference, &ref_files) {
+        Side::Ok(run, http) => (run, http),
         Side::Failed(mut r) => {
             r.status = Status::Error;
             r.points = 0.0;
@@ -142,6 +143,10 @@ fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path
         Ok(s) => s,
         Err(e) => return Side::Failed(grader_error(item, &e.to_string())),
     };
+    let (server, http) = match super::http_server(unit) {
+        Ok(s) => s,
+        Err(e) => return Side::Failed(grader_error(item, &e)),
+    };
     let job = json!({
         "mode": "bench",
         "root": sub,
@@ -150,6 +155,7 @@ fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path
         "params": item.params,
         "seeds": unit.seeds,
         "instrument": false,
+        "http": http,
         "min_sample_ms": item.bench.as_ref().map(|b| b.min_sample_ms).unwrap_or(100),
     });
     let spawned = Run::spawn(RunSpec {
@@ -166,7 +172,7 @@ fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path
     };
     while let Some(m) = run.next_message() {
         match m["type"].as_str() {
-            Some("ready") => return Side::Ok(run),
+            Some("ready") => return Side::Ok(run, server),
             Some("run") | Some("error") | Some("done") => break,
             _ => {}
         }

@@ -222,7 +222,12 @@ impl ItemCtx<'_> {
             Ok(s) => s,
             Err(e) => return verdict::grader_error(item, &e.to_string()),
         };
+        let (_server, http) = match http_server(unit) {
+            Ok(s) => s,
+            Err(e) => return verdict::grader_error(item, &e),
+        };
         let job = json!({
+            "http": http,
             "mode": "check",
             "root": sub,
             "checks": self.spec.checks,
@@ -253,6 +258,15 @@ impl ItemCtx<'_> {
             Err(e) => verdict::grader_error(item, &e.to_string()),
         }
     }
+}
+
+/// The fixture server an item asks for, started for one run, and what the check needs to reach it.
+pub(crate) fn http_server(unit: &Unit) -> std::result::Result<(Option<crate::http::Server>, serde_json::Value), String> {
+    let Some(spec) = &unit.item.http else { return Ok((None, serde_json::Value::Null)) };
+    let seed = unit.seeds.first().copied().unwrap_or(0);
+    let server = crate::http::Server::start(spec, seed).map_err(|e| format!("cannot start the fixture HTTP server: {e}"))?;
+    let info = json!({"base": server.base_url(), "control": format!("/__grade/{}", server.token)});
+    Ok((Some(server), info))
 }
 
 /// A code item that cannot run because the submission does not compile.

@@ -68,8 +68,12 @@ class Ctx:
 
     CheckFailed = CheckFailed
 
-    def __init__(self, params, seed, root):
+    def __init__(self, params, seed, root, http=None):
         self.params = params or {}
+        self.http = None
+        if http:
+            import grade_http
+            self.http = grade_http.HttpFixture(http["base"], http["control"])
         self.seed = seed
         self.rng = random.Random(seed)
         self.root = root
@@ -355,7 +359,9 @@ def run(job, chan, ctl):
     lock_order = instrumented and job.get("lock_order", False)
     for index, seed in enumerate(job["seeds"]):
         current["index"], current["seed"] = index, seed
-        ctx = Ctx(job.get("params"), seed, root)
+        ctx = Ctx(job.get("params"), seed, root, job.get("http"))
+        if ctx.http is not None and index > 0:
+            ctx.http.reset()  # each run reads only its own requests
         ctx.start_method = start_method
         random.seed(seed)
         shm_log = _watch_shared_memory(job["stacks"] + ".shm")
@@ -480,7 +486,7 @@ def _wait_children(grace):
 
 
 def bench(job, chan, ctl, fn, root):
-    ctx = Ctx(job.get("params"), job["seeds"][0], root)
+    ctx = Ctx(job.get("params"), job["seeds"][0], root, job.get("http"))
     ok, message, hint, loc, _ = run_once(lambda c: c.__setattr__("workload", fn(c)), ctx, root)
     workload = getattr(ctx, "workload", None)
     if ok and not callable(workload):
