@@ -10,7 +10,7 @@ use std::path::PathBuf;
     about = "Grades labs of the Python parallelism, concurrency and async course",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
-    after_help = "Examples:\n  grade lab-2.4                                  grade your copy in starter/lab-2.4\n  grade lab-2.4 --submission ~/work/lab-2.4      grade another directory\n  grade list                                     the labs\n  grade check lab-2.4                            an instructor's check of a lab's solution, starter and fixtures"
+    after_help = "Examples:\n  grade lab-2.4                                  grade your copy in starter/lab-2.4\n  grade lab-2.4 --submission ~/work/lab-2.4      grade another directory\n  grade list                                     the labs\n  grade check lab-2.4                            an instructor's check of a lab's solution, starter and fixtures\n  grade env                                      build the Python environment ahead of time"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -29,6 +29,15 @@ pub enum Command {
         labs: Vec<String>,
         #[command(flatten)]
         common: Common,
+    },
+    /// Build the course's managed Python environment now (labs that import packages build it on first use).
+    Env {
+        /// Build it anew even if it is there.
+        #[arg(long)]
+        rebuild: bool,
+        /// The Python interpreter (default: $GRADE_PYTHON, else python3).
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
     },
 }
 

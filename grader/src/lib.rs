@@ -8,6 +8,7 @@ pub mod grading;
 pub mod harness;
 pub mod http;
 pub mod plan;
+pub mod pyenv;
 pub mod python;
 pub mod report;
 pub mod runner;
@@ -44,7 +45,7 @@ fn grader(common: &Common) -> Result<Grader> {
     let course = Course::locate(common.specs.as_deref(), &cwd)?;
     let python = python::Python::resolve(common.python.as_deref())?;
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    Ok(Grader { course, python, jobs: common.jobs.unwrap_or(cores).max(1) })
+    Ok(Grader { course, python, managed: Default::default(), jobs: common.jobs.unwrap_or(cores).max(1) })
 }
 
 fn color_for(stream_is_tty: bool) -> bool {
@@ -55,6 +56,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::List(common)) => list(&common),
         Some(Command::Check { labs, common }) => check(&labs, &common),
+        Some(Command::Env { rebuild, python }) => {
+            let base = python::Python::resolve(python.as_deref())?;
+            let env = pyenv::ensure(&base, rebuild)?;
+            println!("{}", env.python.display());
+            Ok(0)
+        }
         None => grade_one(cli.grade),
     }
 }

@@ -205,6 +205,8 @@ struct RawSpec {
     checks: Option<String>,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    packages: Option<Spanned<Vec<String>>>,
     items: Spanned<Vec<RawItem>>,
 }
 
@@ -342,6 +344,8 @@ pub struct Spec {
     pub files: Vec<String>,
     pub checks: PathBuf,
     pub limits: Limits,
+    /// Third-party packages the lab's code imports; they come from the managed environment.
+    pub packages: Vec<String>,
     pub items: Vec<Item>,
 }
 
@@ -446,7 +450,20 @@ fn validate(ctx: &Ctx, raw: RawSpec) -> Result<Spec> {
             ));
         }
     }
+    let packages = match &raw.packages {
+        Some(p) => {
+            let pinned: Vec<String> = crate::pyenv::pinned().into_iter().map(|(n, _)| n).collect();
+            if let Some(missing) = p.value.iter().find(|n| !pinned.contains(&crate::pyenv::normalise(n))) {
+                return Err(ctx.err(&p.referenced, "packages", format!(
+                    "`{missing}` is not in python/requirements.lock: add it to python/requirements.in and run python/relock.sh"
+                )));
+            }
+            p.value.clone()
+        }
+        None => Vec::new(),
+    };
     Ok(Spec {
+        packages,
         id: raw.id.value,
         title: raw.title,
         module: raw.module,
@@ -596,8 +613,15 @@ fn validate_item(
     let lint = if kind == Kind::Lint {
         let mut rules = Vec::new();
         for r in it.rules.map(|r| r.value).unwrap_or_default() {
-            if !LINT_RULES.contains(&r.value.as_str()) {
-                return Err(ctx.err(&r.referenced, "rules", format!("unknown lint rule `{}`; known: {}", r.value, LINT_RULES.join(", "))));
+            let ruff_code = r.value.strip_prefix("ruff:").is_some_and(|c| {
+                let letters = c.trim_end_matches(|ch: char| ch.is_ascii_digit());
+                !letters.is_empty() && letters.chars().all(|ch| ch.is_ascii_uppercase())
+            });
+            if !LINT_RULES.contains(&r.value.as_str()) && !ruff_code {
+                return Err(ctx.err(&r.referenced, "rules", format!(
+                    "unknown lint rule `{}`; known: {}, or ruff's rule codes as `ruff:CODE` (ruff:ASYNC, ruff:B, ruff:BLE001)",
+                    r.value, LINT_RULES.join(", ")
+                )));
             }
             rules.push(r.value);
         }

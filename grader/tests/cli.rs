@@ -562,3 +562,57 @@ fn a_bad_route_in_a_spec_names_the_key() {
         .code(2)
         .stderr(predicate::str::contains("lab-0.4.yaml:").and(predicate::str::contains("key `http`")).and(predicate::str::contains("a path starts with `/`")));
 }
+
+/// The managed environment the tests share, kept under target/ between test runs.
+fn shared_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("grade-cache")
+}
+
+fn grade_lab_05(sub: &str, cache: &Path) -> (Value, String) {
+    let out = grade()
+        .env("GRADE_CACHE", cache)
+        .args(["lab-0.5", "--format", "json", "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(submission(sub))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+}
+
+#[test]
+fn the_managed_environment_is_built_on_first_need_then_reused() {
+    let cache = tempfile::tempdir().unwrap();
+    let (r, stderr) = grade_lab_05("pkg-requests", cache.path());
+    assert!(stderr.contains("building the course's Python environment"), "{stderr}");
+    assert_eq!(status(&r, "run"), "passed", "{}", test(&r, "run"));
+    let (r, stderr) = grade_lab_05("pkg-requests", cache.path());
+    assert!(!stderr.contains("building"), "the second grade reuses it: {stderr}");
+    assert_eq!(status(&r, "run"), "passed");
+    let out = grade().env("GRADE_CACHE", cache.path()).arg("env").output().unwrap();
+    let python = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(python.ends_with("bin/python") && Path::new(&python).exists(), "{python}");
+}
+
+#[test]
+fn ruff_rules_lint_in_the_managed_environment() {
+    let (r, _) = grade_lab_05("pkg-async-blocking", &shared_cache());
+    let rules: Vec<&str> = test(&r, "lint")["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["ruff:ASYNC251", "ruff:ASYNC210", "ruff:BLE001"], "{}", test(&r, "lint"));
+    assert_eq!(test(&r, "lint")["location"], "student.py:9");
+    let (r, _) = grade_lab_05("pkg-requests", &shared_cache());
+    assert_eq!(status(&r, "lint"), "passed", "{}", test(&r, "lint"));
+}
+
+#[test]
+fn a_package_not_in_the_lock_is_a_spec_error() {
+    let dir = broken_course(|t| t.replacen("files: [student.py]", "files: [student.py]\npackages: [numpyy]", 1));
+    grade()
+        .args(["lab-0.1", "--specs"])
+        .arg(dir.path().join("specs"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("key `packages`").and(predicate::str::contains("`numpyy` is not in python/requirements.lock")));
+}

@@ -159,7 +159,8 @@ fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path
         "min_sample_ms": item.bench.as_ref().map(|b| b.min_sample_ms).unwrap_or(100),
     });
     let spawned = Run::spawn(RunSpec {
-        python: &ctx.grader.python.executable,
+        python: ctx.python,
+        site: ctx.site,
         harness: &ctx.ws.harness,
         workdir: &sub,
         job,

@@ -25,6 +25,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct Grader {
     pub course: Course,
     pub python: Python,
+    /// The managed environment's interpreter, once a lab with `packages` needed it.
+    pub managed: std::sync::OnceLock<PathBuf>,
     /// How many untimed runs at once.
     pub jobs: usize,
 }
@@ -90,7 +92,8 @@ impl Grader {
         let ws = Workspace::new(&spec.id)?;
         let compile = self.compile(spec, &ws, &source)?;
         let units = plan::plan(spec, base_seed);
-        let ctx = ItemCtx { grader: self, spec, ws: &ws, source: &source, compile: &compile };
+        let (python, site) = self.interpreter(spec)?;
+        let ctx = ItemCtx { grader: self, spec, ws: &ws, source: &source, compile: &compile, python: &python, site };
 
         let results: Mutex<Vec<Option<TestResult>>> = Mutex::new(vec![None; units.len()]);
         let (timed, untimed): (Vec<(usize, &Unit)>, Vec<(usize, &Unit)>) =
@@ -165,6 +168,23 @@ impl Grader {
         Ok(Compile { ok: errors.is_empty(), errors })
     }
 
+    /// The interpreter a lab's code runs in: the managed environment when the spec lists `packages`.
+    pub fn interpreter(&self, spec: &Spec) -> Result<(PathBuf, bool)> {
+        if spec.packages.is_empty() {
+            return Ok((self.python.executable.clone(), false));
+        }
+        Ok((self.managed_python()?, true))
+    }
+
+    /// The managed environment's interpreter, built on first need.
+    pub fn managed_python(&self) -> Result<PathBuf> {
+        if let Some(p) = self.managed.get() {
+            return Ok(p.clone());
+        }
+        let env = crate::pyenv::ensure(&self.python, false)?;
+        Ok(self.managed.get_or_init(|| env.python).clone())
+    }
+
     pub(crate) fn run(
         &self,
         ws: &Workspace,
@@ -173,9 +193,22 @@ impl Grader {
         timeout: Duration,
         limits: &crate::spec::Limits,
     ) -> Result<crate::runner::RunResult> {
+        self.run_with(ws, workdir, job, timeout, limits, (&self.python.executable, false))
+    }
+
+    pub(crate) fn run_with(
+        &self,
+        ws: &Workspace,
+        workdir: &Path,
+        job: serde_json::Value,
+        timeout: Duration,
+        limits: &crate::spec::Limits,
+        (python, site): (&Path, bool),
+    ) -> Result<crate::runner::RunResult> {
         let _shared = exclusive::shared();
         let run = Run::spawn(RunSpec {
-            python: &self.python.executable,
+            site,
+            python,
             harness: &ws.harness,
             workdir,
             job,
@@ -193,6 +226,9 @@ pub(crate) struct ItemCtx<'a> {
     pub ws: &'a Workspace,
     pub source: &'a Source,
     pub compile: &'a Compile,
+    /// The interpreter for the lab's code, and whether it runs `site`.
+    pub python: &'a Path,
+    pub site: bool,
 }
 
 impl ItemCtx<'_> {
@@ -240,7 +276,7 @@ impl ItemCtx<'_> {
             "scheduler": item.scheduler,
             "trace": unit.trace.map(|p| json!({"probability": p})),
         });
-        match self.grader.run(self.ws, &sub, job, item.timeout, &self.spec.limits) {
+        match self.grader.run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (self.python, self.site)) {
             Ok(run) => verdict::from_run(item, unit, &run, &sub),
             Err(e) => verdict::grader_error(item, &e.to_string()),
         }
@@ -252,8 +288,17 @@ impl ItemCtx<'_> {
             Err(e) => return verdict::grader_error(item, &e.to_string()),
         };
         let rules = item.lint.as_ref().map(|l| l.rules.clone()).unwrap_or_default();
+        // Ruff's rules need ruff, from the managed environment.
+        let python = if rules.iter().any(|r| r.starts_with("ruff:")) {
+            match self.grader.managed_python() {
+                Ok(p) => (p, true),
+                Err(e) => return verdict::grader_error(item, &e.to_string()),
+            }
+        } else {
+            (self.grader.python.executable.clone(), false)
+        };
         let job = json!({"mode": "lint", "root": sub, "files": submission::python_files(&self.source.files), "rules": rules});
-        match self.grader.run(self.ws, &sub, job, item.timeout, &self.spec.limits) {
+        match self.grader.run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (&python.0, python.1)) {
             Ok(run) => offline::lint_result(item, &run),
             Err(e) => verdict::grader_error(item, &e.to_string()),
         }

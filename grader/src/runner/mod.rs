@@ -34,6 +34,8 @@ const POLL: Duration = Duration::from_millis(20);
 /// What to run: the interpreter, the harness, the job it receives, and the limits.
 pub struct RunSpec<'a> {
     pub python: &'a Path,
+    /// Run `site` (a managed environment's packages); without it the interpreter starts with -S.
+    pub site: bool,
     pub harness: &'a Path,
     pub workdir: &'a Path,
     pub job: Value,
@@ -153,7 +155,10 @@ impl Run {
         // set and dict orders (and so a controlled schedule) are the same from one run to the next.
         // -S: the harness and the labs so far need only the standard library, and `site` (with the .pth
         // files of a system-wide site-packages) is a third of the interpreter's start-up.
-        cmd.arg("-S").arg("-s").arg("-B").arg("-u").arg(spec.harness);
+        if !spec.site {
+            cmd.arg("-S");
+        }
+        cmd.arg("-s").arg("-B").arg("-u").arg(spec.harness);
         cmd.current_dir(spec.workdir)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()))
