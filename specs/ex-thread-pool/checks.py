@@ -326,8 +326,10 @@ def shutdown_drains(ctx):
     took = time.monotonic() - t0
     at_return = list(ran)
     timer.join(WAIT)
-    ctx.oracle(exactly_once(list(range(n)), at_return, what="queued task"),
-               hint=HINT_DRAIN)  # before the message below: names the first task
+    msg = exactly_once(list(range(n)), at_return, what="queued task")
+    ctx.oracle(msg and "shutdown() on ThreadPool(%d) with every worker busy and %d tasks queued returned after "
+               "%.2f s, and (exactly-once oracle) %s: shutdown() must drain the queue, not drop it" % (w, n, took, msg),
+               hint=HINT_DRAIN)
     bad = []
     for i, f in enumerate(futures):
         try:
@@ -356,7 +358,8 @@ def shutdown_drains(ctx):
     for i, f in enumerate(futures):
         _result(ctx, f, "task %d queued before shutdown(wait=False)" % i)
     pool.shutdown_and_check()                 # a second call, with wait: joins
-    ctx.oracle(exactly_once(list(range(n)), ran, what="task queued before shutdown(wait=False)"), hint=HINT_DRAIN)
+    msg = exactly_once(list(range(n)), ran, what="task queued before shutdown(wait=False)")
+    ctx.oracle(msg and "shutdown(wait=False), then shutdown(): %s" % msg, hint=HINT_DRAIN)
 
 
 def shutdown_cancels(ctx):
@@ -413,9 +416,11 @@ def shutdown_cancels(ctx):
 
 
 def pool_size(ctx):
-    """ThreadPool(n) starts exactly n threads; n tasks run at once, never more; no thread is added
-    while they are busy; tasks run on those n threads only."""
+    """Built from threading and queue (no concurrent.futures); ThreadPool(n) starts exactly n threads;
+    n tasks run at once, never more; no thread is added while they are busy; tasks run on those n
+    threads only."""
     tp = _module(ctx)
+    _built_from_primitives(ctx, tp)
     w, rounds, extra = ctx.params["workers"], ctx.params["rounds"], ctx.params["extra_tasks"]
     pool = _Pool(ctx, tp, w)
     ctx.expect(len(pool.started) == w, "ThreadPool(%d) started %d thread(s) in its constructor (%s); exactly %d "
@@ -472,12 +477,10 @@ def workers_block(ctx):
     p = ctx.params
     w, warm, idle, max_calls, max_cpu = p["workers"], p["warm"], p["idle_s"], p["max_calls"], p["max_cpu_fraction"]
     counts = {}
-    window = {"open": False}
 
     def profile(frame, event, arg):
-        if window["open"]:
-            ident = threading.get_ident()
-            counts[ident] = counts.get(ident, 0) + 1
+        ident = threading.get_ident()
+        counts[ident] = counts.get(ident, 0) + 1
     threading.setprofile(profile)           # threads started from now on (the workers) get it
     try:
         pool = _Pool(ctx, tp, w)
@@ -485,16 +488,24 @@ def workers_block(ctx):
         threading.setprofile(None)
     for f in [pool.p.submit(pow, k, 2) for k in range(warm)]:
         _result(ctx, f, "a warm-up task")
-    time.sleep(0.05)                        # every worker is back waiting for work
     workers = [t for t in pool.started if t.is_alive()]
+    # Settle: wait (up to settle_s) until no worker has made a call for settle_quiet_s, so that a worker
+    # still on its way back to get() on a loaded machine is not taken for a polling one.
+    deadline = time.monotonic() + p["settle_s"]
+    last = None
+    while time.monotonic() < deadline:
+        now = {t.ident: counts.get(t.ident, 0) for t in workers}
+        if now == last:
+            break
+        last = now
+        time.sleep(p["settle_quiet_s"])
     cpu0 = {t: ctx.thread_cpu(t) for t in workers}
-    window["open"] = True
+    calls0 = {t: counts.get(t.ident, 0) for t in workers}
     t0 = time.monotonic()
     time.sleep(idle)
-    window["open"] = False
     wall = time.monotonic() - t0
     cpu = {t.name: ctx.thread_cpu(t) - cpu0[t] for t in workers}
-    calls = {t.name: counts.get(t.ident, 0) for t in workers}
+    calls = {t.name: counts.get(t.ident, 0) - calls0[t] for t in workers}
     pool.shutdown_and_check()
     total_cpu = sum(cpu.values())
     if total_cpu > max_cpu * wall:
@@ -525,8 +536,9 @@ def task(phase, k):
     say("ran %%s %%d" %% (phase, k))
 
 with thread_pool.ThreadPool(%(workers)d) as pool:
-    for k in range(%(tasks)d):
-        pool.submit(task, "with", k)
+    for f in [pool.submit(task, "with", k) for k in range(%(tasks)d)]:
+        f.result()
+    say("with-block-idle")                  # every worker is back waiting in get()
 say("with-block-ended")
 pool = thread_pool.ThreadPool(%(workers)d)
 for k in range(%(tasks)d):
@@ -542,9 +554,6 @@ def exit_clean(ctx):
     tp = _module(ctx)
     p = ctx.params
     w, n, limit = p["workers"], p["tasks"], p["limit_s"]
-    pool = _Pool(ctx, tp, w)
-    daemons = [t.name for t in pool.started if t.daemon]
-    pool.shutdown_and_check()
     script = _EXIT_SCRIPT % {"limit": limit, "root": ctx.root, "task_s": p["task_s"], "workers": w, "tasks": n}
     try:
         out = subprocess.run([sys.executable, "-I", "-B", "-c", script], cwd=ctx.root, capture_output=True,
@@ -556,28 +565,29 @@ def exit_clean(ctx):
     hung = code is None or "Thread 0x" in stderr and "most recent call first" in stderr
     where = sorted(set(re.findall(r'File "[^"]*thread_pool\.py", line (\d+) in (\w+)', stderr)))[:4]
     at = " (threads stuck at %s)" % ", ".join("thread_pool.py:%s in %s" % x for x in where) if where else ""
-    with_ran = [ln for ln in lines if ln.startswith("ran with ")]
+    last = (stderr.strip().splitlines() or [""])[-1][:200]
     if "with-block-ended" not in lines:
-        ctx.fail("a script whose `with ThreadPool(%d) as pool:` block submits %d tasks never got past the end of "
-                 "the block%s%s" % (w, n, " within %.1f s: shutdown() hangs" % limit if hung else
-                                    " (exit status %r)" % code, at),
+        ctx.fail("a script whose `with ThreadPool(%d) as pool:` block ran %d tasks and read their results %s"
+                 "never got past the end of the block%s%s"
+                 % (w, n, "(so every worker was idle in get()) " if "with-block-idle" in lines else "",
+                    " within %.1f s: shutdown() hangs" % limit if hung else " (exit status %r: %s)" % (code, last),
+                    at),
                  hint=HINT_WAKE if hung else "run the script yourself and read its traceback")
-    if len(with_ran) != n or lines.index("with-block-ended") < max(lines.index(x) for x in with_ran):
-        ctx.fail("a script's `with ThreadPool(%d)` block submitted %d tasks; %d of them had run when the block "
-                 "ended" % (w, n, sum(1 for x in lines[:lines.index("with-block-ended")] if x.startswith("ran with"))),
-                 hint=HINT_DRAIN)
     nowait = {ln for ln in lines if ln.startswith("ran nowait ")}
     if hung:
         ctx.fail("a script called shutdown(wait=False) with %d tasks queued and let its main thread end; the "
                  "interpreter did not exit within %.1f s: worker threads nobody woke keep it alive%s"
                  % (n, limit, at), hint=HINT_WAKE)
     if len(nowait) != n:
+        pool = _Pool(ctx, tp, w)            # only now: a pool whose shutdown() hangs never gets here
+        daemons = [t.name for t in pool.started if t.daemon]
+        pool.shutdown_and_check()
         ctx.fail("a script called shutdown(wait=False) with %d tasks queued and let its main thread end: only %d "
                  "of them ran before the interpreter exited (exit status %r)%s" % (
                      n, len(nowait), code, "; the pool's workers are daemon threads (%s), killed at exit"
                      % ", ".join(daemons[:4]) if daemons else ""),
                  hint="workers must be non-daemon threads: the interpreter then waits for them to finish the "
-                      "backlog (daemon threads are stopped abruptly at exit)")
+                      "backlog (daemon threads are stopped abruptly at exit)" if daemons else HINT_DRAIN)
     ctx.expect(code == 0, "the script using the pool exited with status %r: %s" % (code, stderr.strip()[-400:]))
 
 
@@ -634,9 +644,13 @@ def submit_shutdown_race(ctx):
                    % (what, cap), hint="submit() must raise RuntimeError once shutdown() was called")
         msg = exactly_once([k for k, _ in accepted], ran, what="task")
         if msg:
-            never = [k for k, f in accepted if k not in set(ran)]
-            ctx.fail("%s: %s%s" % (what, msg, "; submit() accepted it (returned a future) but shutdown() returned "
-                                   "without it ever running" if never else ""), hint=HINT_RACE)
+            done = set(ran)
+            never = [k for k, _ in accepted if k not in done]
+            if never:
+                ctx.fail("%s: submit() accepted %d task(s) that never ran, first %r: it returned their futures, but "
+                         "shutdown() returned without running them (exactly-once oracle: %s)"
+                         % (what, len(never), never[0], msg), hint=HINT_RACE)
+            ctx.fail("%s: %s" % (what, msg), hint=HINT_RACE)
         pool.expect_none_left("shutdown() racing with submit()")
 
 
@@ -678,13 +692,13 @@ def shutdown_wakes(ctx):
 
 
 # ---------------------------------------------------------------------------------------------
-# best_practices
+# helpers of pool_size
 
 
 _BANNED = ("concurrent.futures", "concurrent", "multiprocessing.pool", "multiprocessing.dummy")
 
 
-def built_from_primitives(ctx):
+def _built_from_primitives(ctx, tp):
     """The pool is built from threading and queue: no concurrent.futures, no multiprocessing pools."""
     path = os.path.join(ctx.root, "thread_pool.py")
     try:
@@ -706,7 +720,6 @@ def built_from_primitives(ctx):
     ctx.expect(not found, "thread_pool.py imports %s (line %d): the exercise is to build the pool from threading "
                "primitives and queue.Queue" % (found[0][1], found[0][0]) if found else "",
                hint="use threading.Thread, threading.Lock/Event/Condition and queue.Queue only")
-    tp = _module(ctx)
     ctx.expect(not any(getattr(getattr(tp, n), "__module__", "").startswith("concurrent")
                        for n in ("ThreadPool", "CancelledError")),
                "thread_pool.py's ThreadPool or CancelledError comes from concurrent.futures",
@@ -735,8 +748,8 @@ def bench_pool(ctx):
         futures = [pool.submit(task, k) for k in range(n)]
         if [f.result(WAIT) for f in futures] != list(range(n)):
             raise AssertionError("submit(): wrong results")
-        if pool.map(abs, range(-items, 0)) != list(range(items, 0, -1)):
-            raise AssertionError("map(abs, range(-%d, 0)): wrong result" % items)
+        if sorted(pool.map(abs, range(-items, 0))) != list(range(1, items + 1)):   # order: map-order's job
+            raise AssertionError("map(abs, range(-%d, 0)): wrong results" % items)
         for i in range(chain):
             if pool.submit(abs, -i).result(WAIT) != i:
                 raise AssertionError("submit(abs, -%d): wrong result" % i)
