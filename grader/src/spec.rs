@@ -84,6 +84,7 @@ pub enum Kind {
     Stress,
     Deadlock,
     Throughput,
+    Memory,
     Quiz,
     Design,
     Lint,
@@ -93,7 +94,7 @@ pub enum Kind {
 impl Kind {
     /// Item kinds that run the lab's check code in the harness.
     pub fn runs_check(self) -> bool {
-        matches!(self, Kind::Deterministic | Kind::Stress | Kind::Deadlock | Kind::Throughput)
+        matches!(self, Kind::Deterministic | Kind::Stress | Kind::Deadlock | Kind::Throughput | Kind::Memory)
     }
 
     /// Item kinds that execute the student's code (and are skipped when it does not compile).
@@ -118,6 +119,7 @@ impl Kind {
             Kind::Throughput => {
                 &["check", "params", "timeout", "samples", "min_sample_ms", "target_ratio", "floor_ratio", "http"]
             }
+            Kind::Memory => &["check", "params", "timeout", "start_method", "target_ratio", "floor_ratio", "http"],
             Kind::Quiz => &["answers_file", "questions"],
             Kind::Design => &["file", "sections", "min_words"],
             Kind::Lint => &["timeout", "deduct", "rules"],
@@ -288,6 +290,13 @@ pub struct Bench {
     pub floor_ratio: f64,
 }
 
+/// A memory item's bounds on (student's peak) / (reference's peak): lower is better.
+#[derive(Debug, Clone)]
+pub struct MemoryTarget {
+    pub target_ratio: f64,
+    pub floor_ratio: f64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Quiz {
     pub answers_file: String,
@@ -329,6 +338,7 @@ pub struct Item {
     /// Start the fixture HTTP server for this item's runs, with these routes (a check may replace them).
     pub http: Option<crate::http::HttpSpec>,
     pub bench: Option<Bench>,
+    pub memory: Option<MemoryTarget>,
     pub quiz: Option<Quiz>,
     pub design: Option<DesignDoc>,
     pub lint: Option<LintRules>,
@@ -583,6 +593,16 @@ fn validate_item(
     } else {
         None
     };
+    let memory = if kind == Kind::Memory {
+        let target = it.target_ratio.as_ref().ok_or_else(|| ctx.err(&it.kind.referenced, "target_ratio", "a memory item needs `target_ratio`"))?;
+        let floor = it.floor_ratio.as_ref().ok_or_else(|| ctx.err(&it.kind.referenced, "floor_ratio", "a memory item needs `floor_ratio`"))?;
+        if !(floor.value > target.value && target.value > 0.0) {
+            return Err(ctx.err(&target.referenced, "target_ratio", "memory is better lower: `target_ratio` must be above 0 and below `floor_ratio`"));
+        }
+        Some(MemoryTarget { target_ratio: target.value, floor_ratio: floor.value })
+    } else {
+        None
+    };
     let quiz = if kind == Kind::Quiz {
         let q = it.questions.ok_or_else(|| ctx.err(&it.kind.referenced, "questions", "a quiz item needs `questions`"))?;
         if q.value.is_empty() {
@@ -651,7 +671,8 @@ fn validate_item(
         timeout,
         check,
         params: it.params.map(|p| p.value).unwrap_or(serde_json::Value::Object(Default::default())),
-        instrument: it.instrument.map(|b| b.value).unwrap_or(kind != Kind::Throughput),
+        instrument: it.instrument.map(|b| b.value).unwrap_or(!matches!(kind, Kind::Throughput | Kind::Memory)),
+        memory,
         start_method: it.start_method.map(|m| m.value),
         scheduler: it.scheduler.map(|m| m.value).unwrap_or_default(),
         repetitions,

@@ -616,3 +616,24 @@ fn a_package_not_in_the_lock_is_a_spec_error() {
         .code(2)
         .stderr(predicate::str::contains("key `packages`").and(predicate::str::contains("`numpyy` is not in python/requirements.lock")));
 }
+
+fn grade_lab(lab: &str, dir: &Path) -> Value {
+    let out = grade().args([lab, "--format", "json", "--specs"]).arg(specs()).arg("--submission").arg(dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn memory_is_judged_against_the_reference_in_the_same_grading() {
+    let r = grade_lab("lab-0.6", &data().join("course/solutions/lab-0.6"));
+    let t = test(&r, "memory");
+    assert_eq!(t["status"], "passed", "{t}");
+    let m = &t["measurement"];
+    assert!((m["ratio"].as_f64().unwrap() - 1.0).abs() < 0.1, "the reference against itself: {t}");
+    let r = grade_lab("lab-0.6", &submission("mem-copies"));
+    let t = test(&r, "memory");
+    assert_eq!(t["status"], "failed", "{t}");
+    assert!(t["measurement"]["ratio"].as_f64().unwrap() > 2.0, "{t}");
+    assert_eq!(t["points"], 0.0);
+    assert_eq!(status(&r, "run"), "passed", "the answer is right; only the memory is not");
+}

@@ -1,5 +1,6 @@
 //! Grading one submission: copy, compile, plan the items, run them, judge, score.
 mod bench;
+mod memory;
 mod offline;
 mod verdict;
 
@@ -245,6 +246,7 @@ impl ItemCtx<'_> {
                 Kind::Manual => offline::manual(item),
                 Kind::Lint => self.lint(item),
                 Kind::Throughput => bench::throughput(self, unit),
+                Kind::Memory => memory::memory(self, unit),
                 Kind::Deterministic | Kind::Stress | Kind::Deadlock => self.check(unit),
             }
         };
@@ -253,15 +255,23 @@ impl ItemCtx<'_> {
     }
 
     fn check(&self, unit: &Unit) -> TestResult {
+        match self.check_run(unit, &self.source.dir, &self.source.files, "") {
+            Ok((run, sub)) => verdict::from_run(unit.item, unit, &run, &sub),
+            Err(e) => verdict::grader_error(unit.item, &e),
+        }
+    }
+
+    /// One harness run of an item's check over a copy of `from` (the submission, or the reference).
+    pub(crate) fn check_run(
+        &self,
+        unit: &Unit,
+        from: &Path,
+        files: &[PathBuf],
+        suffix: &str,
+    ) -> std::result::Result<(crate::runner::RunResult, PathBuf), String> {
         let item = unit.item;
-        let sub = match self.ws.copy_for_run(&item.id, &self.source.dir, &self.source.files) {
-            Ok(s) => s,
-            Err(e) => return verdict::grader_error(item, &e.to_string()),
-        };
-        let (_server, http) = match http_server(unit) {
-            Ok(s) => s,
-            Err(e) => return verdict::grader_error(item, &e),
-        };
+        let sub = self.ws.copy_for_run(&format!("{}{suffix}", item.id), from, files).map_err(|e| e.to_string())?;
+        let (_server, http) = http_server(unit)?;
         let job = json!({
             "http": http,
             "mode": "check",
@@ -275,11 +285,13 @@ impl ItemCtx<'_> {
             "start_method": item.start_method,
             "scheduler": item.scheduler,
             "trace": unit.trace.map(|p| json!({"probability": p})),
+            "memory": item.kind == Kind::Memory,
         });
-        match self.grader.run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (self.python, self.site)) {
-            Ok(run) => verdict::from_run(item, unit, &run, &sub),
-            Err(e) => verdict::grader_error(item, &e.to_string()),
-        }
+        let run = self
+            .grader
+            .run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (self.python, self.site))
+            .map_err(|e| e.to_string())?;
+        Ok((run, sub))
     }
 
     fn lint(&self, item: &Item) -> TestResult {

@@ -365,6 +365,8 @@ def run(job, chan, ctl):
         ctx.start_method = start_method
         random.seed(seed)
         shm_log = _watch_shared_memory(job["stacks"] + ".shm")
+        if job.get("memory"):
+            chan.send("baseline", bytes=_status_kb(os.getpid(), "VmRSS") * 1024 + _status_kb(os.getppid(), "VmRSS") * 1024)
         if lock_order:
             gi.set_record_order(True)
         if trace and job.get("scheduler") == "controlled" and instrumented:
@@ -400,6 +402,11 @@ def run(job, chan, ctl):
             if diagnosis:
                 ok, message = False, diagnosis["summary"]
                 hint = "take locks in one global order (for example by account id), whatever the direction"
+        if job.get("memory"):
+            import resource
+            children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+            chan.send("peak", bytes=_status_kb(os.getpid(), "VmHWM") * 1024 + children
+                      + _status_kb(os.getppid(), "VmRSS") * 1024)
         chan.send("run", index=index, seed=seed, ok=ok, message=message, hint=hint,
                   location=_loc(loc), diagnosis=diagnosis)
         if exited:
@@ -422,6 +429,18 @@ def run(job, chan, ctl):
             except OSError:
                 pass
     chan.send("done")
+
+
+def _status_kb(pid, field):
+    """A field of /proc/PID/status in KiB (VmRSS: resident now; VmHWM: the peak), 0 when unreadable."""
+    try:
+        with open("/proc/%d/status" % pid) as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 class _ShmLog:

@@ -1,0 +1,74 @@
+//! Memory: the peak resident memory of the student's run against the reference solution's, in the same
+//! grading. Each side runs the item's check once; what counts is the process tree's peak (polled by the
+//! runner, and the kernel's own high-water marks reported by the harness) above the harness's baseline.
+use super::bench::fraction;
+use super::verdict::{blank, from_run, grader_error};
+use super::ItemCtx;
+use crate::plan::Unit;
+use crate::report::model::{Measurement, Status, TestResult};
+use crate::runner::RunResult;
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Peak bytes above the baseline, from the runner's polls and the harness's high-water marks.
+fn used(run: &RunResult) -> f64 {
+    let baseline = run.of("baseline").next().and_then(|m| m["bytes"].as_u64()).unwrap_or(0);
+    let marked = run.of("peak").map(|m| m["bytes"].as_u64().unwrap_or(0)).max().unwrap_or(0);
+    run.peak_rss_bytes.max(marked).saturating_sub(baseline) as f64
+}
+
+pub fn memory(ctx: &ItemCtx, unit: &Unit) -> TestResult {
+    let item = unit.item;
+    let Some(target) = &item.memory else { return grader_error(item, "memory item without its bounds") };
+    let reference = ctx.grader.course.solution(&ctx.spec.id);
+    let ref_files = match crate::submission::files(&reference) {
+        Ok(f) if reference.is_dir() => f,
+        _ => return grader_error(item, &format!("no reference solution at {} to measure against", reference.display())),
+    };
+    let (mine, sub) = match ctx.check_run(unit, &ctx.source.dir, &ctx.source.files, "") {
+        Ok(r) => r,
+        Err(e) => return grader_error(item, &e),
+    };
+    let judged = from_run(item, unit, &mine, &sub);
+    if judged.status != Status::Passed {
+        return judged; // a wrong answer, a crash or a leak is judged before its memory
+    }
+    let theirs = match ctx.check_run(unit, &reference, &ref_files, "-reference") {
+        Ok((run, dir)) => {
+            let r = from_run(item, unit, &run, &dir);
+            if r.status != Status::Passed {
+                return grader_error(item, &format!("the reference solution failed: {}", r.message.unwrap_or_default()));
+            }
+            run
+        }
+        Err(e) => return grader_error(item, &e),
+    };
+    let (value, reference_value) = (used(&mine) / MIB, used(&theirs) / MIB);
+    // Below 1 MiB either way is noise: compare from 1 MiB up.
+    let ratio = value.max(1.0) / reference_value.max(1.0);
+    // Lower is better: full marks at target_ratio, none at floor_ratio (which is above it).
+    let f = fraction(-ratio, -target.target_ratio, -target.floor_ratio);
+    let mut r = blank(item, if f >= 1.0 { Status::Passed } else { Status::Failed });
+    r.points = item.points * f;
+    r.runs = 1;
+    r.seed = judged.seed;
+    r.peak_rss_kb = Some(mine.peak_rss_bytes / 1024);
+    r.measurement = Some(Measurement {
+        unit: "MiB above the harness's baseline (peak)".into(),
+        value: (value * 10.0).round() / 10.0,
+        reference_value: (reference_value * 10.0).round() / 10.0,
+        ratio: (ratio * 1000.0).round() / 1000.0,
+        target_ratio: target.target_ratio,
+        floor_ratio: target.floor_ratio,
+        samples: vec![value],
+        reference_samples: vec![reference_value],
+    });
+    r.message = Some(format!(
+        "peak {value:.1} MiB against the reference's {reference_value:.1} MiB: ratio {ratio:.2} (full marks at or below {:.2}, none at {:.2})",
+        target.target_ratio, target.floor_ratio
+    ));
+    if f < 1.0 {
+        r.hint = item.hint.clone().or_else(|| Some("look for copies of the data per worker, or results kept in full where a stream would do".into()));
+    }
+    r
+}

@@ -1,0 +1,3 @@
+def total(n):
+    numbers = list(range(n))
+    return sum(numbers)
