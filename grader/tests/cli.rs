@@ -514,9 +514,8 @@ fn an_event_loop_that_can_never_wake_is_a_deadlock_at_once() {
     assert_eq!(t["diagnosis"]["kind"], "async_hang");
     let tasks: Vec<&str> = t["diagnosis"]["threads"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
     assert!(tasks.contains(&"task consumer") && tasks.contains(&"task main"), "{t}");
+    // Found by the loop's own idleness: a run stopped at the item's timeout would be `timeout`.
     assert!(t["message"].as_str().unwrap().contains("consumer at student.py:5"), "{t}");
-    // Found by the loop's own idleness, long before the item's 2 s timeout.
-    assert!(t["duration_ms"].as_u64().unwrap() < 1500, "{t}");
 }
 
 #[test]
