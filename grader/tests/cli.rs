@@ -636,3 +636,44 @@ fn memory_is_judged_against_the_reference_in_the_same_grading() {
     assert_eq!(t["points"], 0.0);
     assert_eq!(status(&r, "run"), "passed", "the answer is right; only the memory is not");
 }
+
+fn grade_format(dir: &Path, format: &str) -> String {
+    let out = grade().args(["lab-0.1", "--format", format, "--specs"]).arg(specs()).arg("--submission").arg(dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn gradescope_results_have_the_documented_fields_and_add_up() {
+    let text = grade_format(&submission("racy-counter"), "gradescope");
+    let r: Value = serde_json::from_str(&text).unwrap();
+    let tests = r["tests"].as_array().unwrap();
+    let sum: f64 = tests.iter().map(|t| t["score"].as_f64().unwrap()).sum();
+    assert!((sum - r["score"].as_f64().unwrap()).abs() < 0.1, "tests add up to the total: {sum} vs {}", r["score"]);
+    let max: f64 = tests.iter().map(|t| t["max_score"].as_f64().unwrap()).sum();
+    assert!((max - 100.0).abs() < 0.1, "{max}");
+    assert!(r["execution_time"].is_u64() && r["output"].is_string());
+    for t in tests {
+        for key in ["name", "number", "score", "max_score", "status", "output", "visibility", "tags"] {
+            assert!(!t[key].is_null(), "{key} in {t}");
+        }
+        assert!(["passed", "failed"].contains(&t["status"].as_str().unwrap()));
+        assert!(["visible", "hidden", "after_due_date", "after_published"].contains(&t["visibility"].as_str().unwrap()));
+    }
+    let stress = tests.iter().find(|t| t["name"].as_str().unwrap().ends_with("(stress)")).unwrap();
+    assert_eq!(stress["status"], "failed");
+    assert!(stress["output"].as_str().unwrap().contains("--seed"), "{stress}");
+}
+
+#[test]
+fn junit_output_parses_as_junit() {
+    let text = grade_format(&submission("racy-counter"), "junit");
+    let parsed = quick_junit::Report::deserialize_from_str(&text).expect("valid JUnit XML");
+    let suite = &parsed.test_suites[0];
+    assert_eq!(suite.name.as_str(), "lab-0.1");
+    let stress = suite.test_cases.iter().find(|c| c.name.as_str() == "stress").unwrap();
+    assert!(matches!(stress.status, quick_junit::TestCaseStatus::NonSuccess { kind: quick_junit::NonSuccessKind::Failure, .. }));
+    let passed = grade_format(&data().join("course/solutions/lab-0.1"), "junit");
+    let parsed = quick_junit::Report::deserialize_from_str(&passed).unwrap();
+    assert!(parsed.test_suites[0].test_cases.iter().all(|c| !matches!(c.status, quick_junit::TestCaseStatus::NonSuccess { .. })));
+}

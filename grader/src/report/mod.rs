@@ -1,5 +1,7 @@
 //! Reporters: each turns a finished report into text. None re-runs or re-derives anything.
+pub mod gradescope;
 pub mod human;
+pub mod junit;
 pub mod model;
 
 use model::Report;
@@ -8,6 +10,10 @@ use model::Report;
 pub enum Format {
     Human,
     Json,
+    /// Gradescope's results.json.
+    Gradescope,
+    /// JUnit XML, for CI test reporters.
+    Junit,
 }
 
 pub struct Style {
@@ -19,5 +25,7 @@ pub fn render(report: &Report, format: Format, style: &Style) -> String {
     match format {
         Format::Human => human::render(report, style),
         Format::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
+        Format::Gradescope => gradescope::render(report),
+        Format::Junit => junit::render(report),
     }
 }

@@ -1,0 +1,48 @@
+//! JUnit XML (via quick-junit): one test suite per lab, one test case per item. A failed item is a
+//! `failure`; a timeout, deadlock or crash too (the student's code misbehaved); a grader error is an `error`.
+use super::model::{Report, Status};
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+use std::time::Duration;
+
+pub fn render(report: &Report) -> String {
+    let mut suite = TestSuite::new(report.lab.clone());
+    suite.set_time(Duration::from_millis(report.duration_ms));
+    for t in &report.tests {
+        let mut status = match t.status {
+            Status::Passed => TestCaseStatus::success(),
+            Status::Skipped | Status::Pending => TestCaseStatus::skipped(),
+            Status::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+            _ => TestCaseStatus::non_success(NonSuccessKind::Failure),
+        };
+        if t.status != Status::Passed {
+            status.set_type(t.status.as_str());
+            if let Some(m) = &t.message {
+                status.set_message(m.clone());
+            }
+            let mut text = String::new();
+            if let Some(l) = &t.location {
+                text.push_str(&format!("at {l}\n"));
+            }
+            if let Some(h) = &t.hint {
+                text.push_str(&format!("hint: {h}\n"));
+            }
+            text.push_str(&format!("points {} of {}\n", t.points, t.max_points));
+            status.set_description(text);
+        }
+        let mut case = TestCase::new(t.id.clone(), status);
+        case.set_classname(format!("{}.{}", report.lab, t.category.id()));
+        case.set_time(Duration::from_millis(t.duration_ms));
+        if let Some(o) = &t.output {
+            if !o.stdout.is_empty() {
+                case.set_system_out(o.stdout.clone());
+            }
+            if !o.stderr.is_empty() {
+                case.set_system_err(o.stderr.clone());
+            }
+        }
+        suite.add_test_case(case);
+    }
+    let mut junit = quick_junit::Report::new(format!("grade {}", report.lab));
+    junit.add_test_suite(suite);
+    junit.to_string().unwrap_or_default()
+}
