@@ -104,6 +104,10 @@ fn grade_one(args: cli::GradeArgs) -> Result<i32> {
             let _ = out.write_all(text.as_bytes());
         }
     }
+    if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
+        // On GitHub Actions, failures also become annotations on the student's files and lines.
+        eprint!("{}", report::annotations::render(&report, &submission));
+    }
     Ok(match args.min_score {
         Some(min) if report.score < min => 1,
         _ => 0,

@@ -677,3 +677,21 @@ fn junit_output_parses_as_junit() {
     let parsed = quick_junit::Report::deserialize_from_str(&passed).unwrap();
     assert!(parsed.test_suites[0].test_cases.iter().all(|c| !matches!(c.status, quick_junit::TestCaseStatus::NonSuccess { .. })));
 }
+
+#[test]
+fn on_github_actions_failures_are_annotations_on_the_students_lines() {
+    let dir = submission("self-deadlock");
+    let out = grade()
+        .env("GITHUB_ACTIONS", "true")
+        .args(["lab-0.1", "--format", "json", "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let want = format!("::error file={},line=8,title=lab-0.1 run%3A deadlock::deadlock: MainThread waits", dir.join("student.py").display());
+    assert!(stderr.contains(&want), "{stderr}");
+    let quiet = grade().args(["lab-0.1", "--format", "json", "--specs"]).arg(specs()).arg("--submission").arg(&dir).output().unwrap();
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("::error"), "only on GitHub Actions");
+}

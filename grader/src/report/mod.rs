@@ -1,4 +1,5 @@
 //! Reporters: each turns a finished report into text. None re-runs or re-derives anything.
+pub mod annotations;
 pub mod gradescope;
 pub mod human;
 pub mod junit;
