@@ -105,7 +105,7 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
         }));
     } else if run.stop != Stop::Exited {
         let (status, message) = match &run.stop {
-            Stop::Timeout => (Status::Timeout, of_n(&format!("did not finish within {:.0} s", item.timeout.as_secs_f64()))),
+            Stop::Timeout => (Status::Timeout, of_n(&format!("did not finish within {} s", (item.timeout.as_secs_f64() * 10.0).round() / 10.0))),
             Stop::Memory { peak_mb } => (Status::Crashed, format!(
                 "stopped: the processes used {peak_mb} MiB of memory, over this lab's limit")),
             Stop::Processes { count } => (Status::Crashed, format!(
