@@ -307,6 +307,12 @@ def run(main, args, root, timeout=None, slow_ms=100, debug=True, grace=0.2):
     judge = _Judge(None, root, deadline, slow_ms / 1000.0, grace)
     loop = judge.loop = asyncio.SelectorEventLoop(_make_selector(judge))
     loop.set_debug(debug)
+    # The default executor starts its threads lazily, inside a step of the loop; under load a thread start
+    # can take long enough to look like a blocking call. Start them all before the student's code runs.
+    import concurrent.futures
+    executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="asyncio")
+    concurrent.futures.wait([executor.submit(time.sleep, 0.01) for _ in range(executor._max_workers)])
+    loop.set_default_executor(executor)
     loop.slow_callback_duration = 3600  # blocking is measured here, with the student's line
     loop.set_exception_handler(_exception_handler(judge))
     aio_log = logging.getLogger("asyncio")
