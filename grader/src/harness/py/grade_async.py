@@ -204,8 +204,11 @@ class _Judge:
                 continue
             frame = sys._current_frames().get(self.thread)
             site = _frame_site(frame, self.root)
-            if site is not None and self.step is step:
-                step[1] = site
+            if self.step is step:
+                step[1] = site or _NO_SITE
+
+
+_NO_SITE = ("?", 0, "?")
 
 
 class _Expired(Exception):
@@ -243,8 +246,10 @@ def _handle_run(self):
     finally:
         judge.step = None
         took = time.monotonic() - step[0]
-        if took >= judge.slow_s:
-            site = step[1] or _handle_site(self, judge.root)
+        # Only a step the sampler saw still running counts: when the whole process was paused (a loaded
+        # machine), the sampler was paused too, and a long wall time alone is not the student's doing.
+        if took >= judge.slow_s and step[1] is not None:
+            site = (step[1] if step[1] is not _NO_SITE else None) or _handle_site(self, judge.root)
             entry = {"ms": int(took * 1000), "file": None, "line": 0, "function": None}
             if site:
                 entry.update(file=site[0], line=site[1], function=site[2])
