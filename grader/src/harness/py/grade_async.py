@@ -159,8 +159,9 @@ class _Judge:
         self.slow_s = slow_s
         self.grace = grace
         self.thread = threading.get_ident()
+        self.native = threading.get_native_id()
         self.findings = Findings()
-        self.step = None      # [started, sampled site] of the callback running now
+        self.step = None      # [started, sampled site, thread CPU at start, sleeping seen] of the callback running now
         self.done = False
 
     # -- hang detection, from inside the selector -------------------------------------------------
@@ -204,11 +205,22 @@ class _Judge:
                 continue
             frame = sys._current_frames().get(self.thread)
             site = _frame_site(frame, self.root)
+            sleeping = _thread_state(self.native) in ("S", "D")
             if self.step is step:
                 step[1] = site or _NO_SITE
+                step[3] = step[3] or sleeping
 
 
 _NO_SITE = ("?", 0, "?")
+
+
+def _thread_state(native_id):
+    """R (running or waiting for a core), S (sleeping), D (in uninterruptible I/O), ... of a thread."""
+    try:
+        with open("/proc/self/task/%d/stat" % native_id) as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "S"  # unknown: do not excuse it
 
 
 class _Expired(Exception):
@@ -240,15 +252,18 @@ def _handle_run(self):
     judge = _active
     if judge is None or threading.get_ident() != judge.thread:
         return _original_run(self)
-    step = judge.step = [time.monotonic(), None]
+    step = judge.step = [time.monotonic(), None, time.thread_time(), False]
     try:
         return _original_run(self)
     finally:
         judge.step = None
         took = time.monotonic() - step[0]
+        cpu = time.thread_time() - step[2]
         # Only a step the sampler saw still running counts: when the whole process was paused (a loaded
         # machine), the sampler was paused too, and a long wall time alone is not the student's doing.
-        if took >= judge.slow_s and step[1] is not None:
+        # And only one that slept (a blocking call) or computed (CPU work on the loop) for most of it: a
+        # step that was merely waiting for a core on a busy machine is not blocking.
+        if took >= judge.slow_s and step[1] is not None and (step[3] or cpu >= took / 2):
             site = (step[1] if step[1] is not _NO_SITE else None) or _handle_site(self, judge.root)
             entry = {"ms": int(took * 1000), "file": None, "line": 0, "function": None}
             if site:
