@@ -14,7 +14,7 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let course = Course::locate(Some(&root.join("specs")), root).expect("the course's specs/");
     let python = Python::resolve(None).expect("a Python interpreter");
-    let grader = Arc::new(Grader { course, python, jobs: 2 });
+    let grader = Arc::new(Grader { course, python, managed: Default::default(), jobs: 2 });
     let labs = grader.course.labs().expect("labs");
     let mut trials = Vec::new();
     for lab in &labs {
