@@ -21,6 +21,8 @@ import threading
 import time
 import warnings
 
+import grade_procs
+
 KINDS = ("never_awaited", "unretrieved", "blocking", "pending")
 _ORIGIN = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
 
@@ -205,22 +207,13 @@ class _Judge:
                 continue
             frame = sys._current_frames().get(self.thread)
             site = _frame_site(frame, self.root)
-            sleeping = _thread_state(self.native) in ("S", "D")
+            sleeping = grade_procs.thread_state(self.native) in ("S", "D")
             if self.step is step:
                 step[1] = site or _NO_SITE
                 step[3] = step[3] or sleeping
 
 
 _NO_SITE = ("?", 0, "?")
-
-
-def _thread_state(native_id):
-    """R (running or waiting for a core), S (sleeping), D (in uninterruptible I/O), ... of a thread."""
-    try:
-        with open("/proc/self/task/%d/stat" % native_id) as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return "S"  # unknown: do not excuse it
 
 
 class _Expired(Exception):

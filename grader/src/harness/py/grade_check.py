@@ -1,5 +1,6 @@
 """Runs a lab's check function: once, N times under yield injection, or as a timed workload (bench)."""
 import faulthandler
+import gc
 import importlib
 import importlib.util
 import os
@@ -10,6 +11,8 @@ import sys
 import threading
 import time
 import traceback
+
+import grade_procs
 
 
 class CheckFailed(Exception):
@@ -230,7 +233,6 @@ class Ctx:
 def live_children(zombies=False):
     """This process's live descendants (or its zombie children), less multiprocessing's own helpers
     (whose children, the forkserver's workers, do count)."""
-    import grade_procs
     found = grade_procs.children(zombies=True) if zombies else grade_procs.descendants()
     return [(p, c) for p, c in found if "resource_tracker" not in c and "forkserver" not in c]
 
@@ -366,7 +368,7 @@ def run(job, chan, ctl):
         random.seed(seed)
         shm_log = _watch_shared_memory(job["stacks"] + ".shm")
         if job.get("memory"):
-            chan.send("baseline", bytes=_status_kb(os.getpid(), "VmRSS") * 1024 + _status_kb(os.getppid(), "VmRSS") * 1024)
+            chan.send("baseline", bytes=grade_procs.status_kb(os.getpid(), "VmRSS") * 1024 + grade_procs.status_kb(os.getppid(), "VmRSS") * 1024)
         if lock_order:
             gi.set_record_order(True)
         if trace and job.get("scheduler") == "controlled" and instrumented:
@@ -385,7 +387,6 @@ def run(job, chan, ctl):
         diagnosis = ctx.diagnosis
         # Objects the student dropped (a terminated Pool, say) release their semaphores and segments when
         # collected; the run ends with os._exit, which would otherwise skip that and look like a leak.
-        import gc
         gc.collect()
         leaked_shm = sorted(_shm() & shm_log.created())
         if ok and leaked_shm:
@@ -409,8 +410,8 @@ def run(job, chan, ctl):
         if job.get("memory"):
             import resource
             children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-            chan.send("peak", bytes=_status_kb(os.getpid(), "VmHWM") * 1024 + children
-                      + _status_kb(os.getppid(), "VmRSS") * 1024)
+            chan.send("peak", bytes=grade_procs.status_kb(os.getpid(), "VmHWM") * 1024 + children
+                      + grade_procs.status_kb(os.getppid(), "VmRSS") * 1024)
         chan.send("run", index=index, seed=seed, ok=ok, message=message, hint=hint,
                   location=_loc(loc), diagnosis=diagnosis)
         if exited:
@@ -433,18 +434,6 @@ def run(job, chan, ctl):
             except OSError:
                 pass
     chan.send("done")
-
-
-def _status_kb(pid, field):
-    """A field of /proc/PID/status in KiB (VmRSS: resident now; VmHWM: the peak), 0 when unreadable."""
-    try:
-        with open("/proc/%d/status" % pid) as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
 
 
 class _ShmLog:

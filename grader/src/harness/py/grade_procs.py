@@ -1,4 +1,4 @@
-"""This process's children, read from /proc (Linux). Standard library only."""
+"""This process's children and its threads' and processes' state, read from /proc (Linux). Standard library only."""
 import os
 
 
@@ -33,3 +33,24 @@ def descendants(pid=None):
         out.extend(kids)
         frontier.extend(p for p, _ in kids)
     return out
+
+
+def status_kb(pid, field):
+    """A field of /proc/PID/status in KiB (VmRSS: resident now; VmHWM: the peak), 0 when unreadable."""
+    try:
+        with open("/proc/%d/status" % pid) as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def thread_state(native_id):
+    """R (running or waiting for a core), S (sleeping), D (in uninterruptible I/O), ... of a thread."""
+    try:
+        with open("/proc/self/task/%d/stat" % native_id) as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "S"  # unknown: do not excuse it
