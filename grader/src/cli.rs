@@ -10,7 +10,7 @@ use std::path::PathBuf;
     about = "Grades labs of the Python parallelism, concurrency and async course",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
-    after_help = "Examples:\n  grade lab-2.4                                  grade your copy in starter/lab-2.4\n  grade lab-2.4 --submission ~/work/lab-2.4      grade another directory\n  grade list                                     the labs\n  grade check lab-2.4                            an instructor's check of a lab's solution, starter and fixtures\n  grade env                                      build the Python environment ahead of time"
+    after_help = "Examples:\n  grade lab-2.4                                  grade your copy in starter/lab-2.4\n  grade lab-2.4 --submission ~/work/lab-2.4      grade another directory\n  grade list                                     the labs\n  grade check lab-2.4                            an instructor's check of a lab's solution, starter and fixtures\n  grade env                                      build the Python environment ahead of time\n  grade batch --lab lab-2.4 class/ --out graded/ grade a class: one folder per student\n  grade merge shard-*/ --out graded/             join the outputs of `batch --shard K/N`\n  grade rerun graded/reports/alice.json          regrade from a report's recorded seed and spec"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -30,6 +30,30 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Grade a class: every sub-folder of SUBMISSIONS, in parallel, resumable.
+    Batch(BatchArgs),
+    /// Join the outputs of `grade batch --shard K/N` runs into one gradebook and summary.
+    Merge {
+        /// The shards' output directories.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// The joined output directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Regrade the submission a JSON report names, with the seed, spec and overlay it records.
+    Rerun {
+        /// A report written by `grade --format json` or `grade batch`.
+        report: PathBuf,
+        /// Report format (default: human on a terminal, json otherwise).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Write the new report to FILE.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Build the course's managed Python environment now (labs that import packages build it on first use).
     Env {
         /// Build it anew even if it is there.
@@ -39,6 +63,49 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         python: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The lab every submission is graded against.
+    #[arg(long)]
+    pub lab: String,
+    /// A directory with one sub-folder per student (the folder's name is the student's id).
+    pub submissions: PathBuf,
+    /// Where reports, the gradebook and the summary go; a rerun into the same directory resumes.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Grade only slice K of N (1-based) of the sorted students; `grade merge` joins the slices.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(usize, usize)>,
+    #[command(flatten)]
+    pub instructor: Instructor,
+    /// Seed of every submission's first run (default: one drawn per submission).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// An instructor's additions: hidden items and answer keys, and manual scores.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Instructor {
+    /// A private overlay: DIR/<lab>.yaml adds hidden items (checks in DIR) and quiz answer keys.
+    #[arg(long, value_name = "DIR")]
+    pub private: Option<PathBuf>,
+    /// Manual scores: CSV (student,item,points,comment) or YAML list of the same keys.
+    #[arg(long, value_name = "FILE")]
+    pub overrides: Option<PathBuf>,
+}
+
+pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (k, n) = s.split_once('/').ok_or("write it as K/N, e.g. 2/4")?;
+    let k: usize = k.trim().parse().map_err(|_| format!("`{k}` is not a number"))?;
+    let n: usize = n.trim().parse().map_err(|_| format!("`{n}` is not a number"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("shard {k}/{n}: K runs from 1 to N"));
+    }
+    Ok((k, n))
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +130,14 @@ pub struct GradeArgs {
     /// Exit with status 1 when the score is below this.
     #[arg(long, value_name = "SCORE")]
     pub min_score: Option<f64>,
+    #[command(flatten)]
+    pub instructor: Instructor,
+    /// The student's id, for `--overrides` (default: the submission folder's name).
+    #[arg(long, value_name = "NAME")]
+    pub student: Option<String>,
+    /// Show hidden and secret items in full (instructors; students see hidden items as pass/fail only).
+    #[arg(long)]
+    pub reveal: bool,
     #[command(flatten)]
     pub common: Common,
 }

@@ -43,6 +43,14 @@ pub fn score(tests: &[TestResult]) -> Scores {
     Scores { categories, groups, total }
 }
 
+/// Recomputes a report's categories, groups and total from its tests (after an override changed points).
+pub fn rescore(report: &mut crate::report::model::Report) {
+    let s = score(&report.tests);
+    report.categories = s.categories;
+    report.groups = s.groups;
+    report.score = s.total;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,7 +61,7 @@ mod tests {
             id: "x".into(), name: "x".into(), category: cat, kind: Kind::Deterministic, status, points,
             max_points: max, duration_ms: 0, runs: 1, failed_runs: 0, seed: None, message: None, hint: None,
             location: None, diagnosis: None, measurement: None, visibility: Visibility::Visible,
-            findings: vec![], output: None, peak_rss_kb: None,
+            findings: vec![], output: None, peak_rss_kb: None, timing: None, manual: None,
         }
     }
 

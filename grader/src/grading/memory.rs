@@ -25,6 +25,8 @@ pub fn memory(ctx: &ItemCtx, unit: &Unit) -> TestResult {
         Ok(f) if reference.is_dir() => f,
         _ => return grader_error(item, &format!("no reference solution at {} to measure against", reference.display())),
     };
+    // Alone on the machine, like a throughput item: other runs' memory pressure and CPU stay out of it.
+    let _alone = crate::runner::exclusive::exclusive();
     let (mine, sub) = match ctx.check_run(unit, &ctx.source.dir, &ctx.source.files, "") {
         Ok(r) => r,
         Err(e) => return grader_error(item, &e),

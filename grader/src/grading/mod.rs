@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::harness;
 use crate::plan::{self, Unit};
 use crate::python::Python;
-use crate::report::model::{self, Compile, CompileError, GraderInfo, Report, Status, Submission, TestResult};
+use crate::report::model::{self, Compile, CompileError, GraderInfo, LimitsInfo, Report, SpecInfo, Status, Submission, TestResult};
 use crate::runner::{exclusive, Run, RunSpec};
 use crate::score;
 use crate::spec::{Item, Kind, Spec};
@@ -48,6 +48,8 @@ impl Workspace {
             .map_err(|e| Error::io(std::env::temp_dir(), e))?;
         let root = dir.path().canonicalize().map_err(|e| Error::io(dir.path(), e))?;
         crate::runner::interrupt::add_dir(root.clone());
+        // Who owns it: a grader killed outright leaves it behind, and the next batch removes it.
+        let _ = std::fs::write(root.join("owner"), std::process::id().to_string());
         let harness = harness::install(&root.join("harness"))?;
         Ok(Workspace { _dir: dir, root, harness, counter: AtomicUsize::new(0) })
     }
@@ -65,6 +67,22 @@ impl Workspace {
 impl Drop for Workspace {
     fn drop(&mut self) {
         crate::runner::interrupt::remove_dir(&self.root);
+    }
+}
+
+/// Removes the workspaces of graders that were killed outright (their owner process is gone).
+pub fn sweep_stale_workspaces() {
+    let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for e in rd.flatten() {
+        let dir = e.path();
+        if !e.file_name().to_string_lossy().starts_with("grade-") {
+            continue;
+        }
+        let Ok(pid) = std::fs::read_to_string(dir.join("owner")).map(|s| s.trim().parse::<i32>().unwrap_or(0)) else { continue };
+        let alive = pid > 0 && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+        if !alive {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }
 
@@ -98,7 +116,7 @@ impl Grader {
 
         let results: Mutex<Vec<Option<TestResult>>> = Mutex::new(vec![None; units.len()]);
         let (timed, untimed): (Vec<(usize, &Unit)>, Vec<(usize, &Unit)>) =
-            units.iter().enumerate().partition(|(_, u)| u.item.kind == Kind::Throughput && compile.ok);
+            units.iter().enumerate().partition(|(_, u)| matches!(u.item.kind, Kind::Throughput | Kind::Memory) && compile.ok);
         let next = AtomicUsize::new(0);
         let jobs = self.jobs.max(1).min(untimed.len().max(1));
         std::thread::scope(|s| {
@@ -119,12 +137,32 @@ impl Grader {
         let tests: Vec<TestResult> =
             results.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().flatten().collect();
         let scores = score::score(&tests);
+        let machine = crate::machine::get();
+        let l = &spec.limits;
         Ok(Report {
             schema: model::SCHEMA.into(),
             lab: spec.id.clone(),
             title: spec.title.clone(),
-            submission: Submission { path: submission_dir.display().to_string(), sha256 },
-            grader: GraderInfo { version: VERSION.into(), python: self.python.version.clone(), seed: base_seed },
+            submission: Submission { path: submission_dir.display().to_string(), sha256, student: None },
+            grader: GraderInfo {
+                version: VERSION.into(),
+                python: self.python.version.clone(),
+                seed: base_seed,
+                cores: machine.cores,
+                cpu: machine.cpu.clone(),
+                os: machine.os.clone(),
+            },
+            spec: SpecInfo {
+                path: spec.path.display().to_string(),
+                sha256: spec.sha256()?,
+                private: spec.overlay.as_ref().map(|p| p.display().to_string()),
+                limits: LimitsInfo {
+                    timeout_s: l.timeout.as_secs_f64(),
+                    memory_mb: l.memory_mb,
+                    processes: l.processes,
+                    output_kb: l.output_kb,
+                },
+            },
             duration_ms: started.elapsed().as_millis() as u64,
             compile,
             score: scores.total,
@@ -235,6 +273,7 @@ pub(crate) struct ItemCtx<'a> {
 impl ItemCtx<'_> {
     fn judge(&self, unit: &Unit) -> TestResult {
         let started = Instant::now();
+        crate::runner::timing::take();
         let item = unit.item;
         let mut result = if item.kind.runs_student_code() && !self.compile.ok {
             skipped(item, self.compile)
@@ -251,6 +290,8 @@ impl ItemCtx<'_> {
             }
         };
         result.duration_ms = started.elapsed().as_millis() as u64;
+        let timing = crate::runner::timing::take();
+        result.timing = (timing.run_ms > 0).then_some(timing);
         result
     }
 
@@ -276,7 +317,7 @@ impl ItemCtx<'_> {
             "http": http,
             "mode": "check",
             "root": sub,
-            "checks": self.spec.checks,
+            "checks": item.checks.as_ref().unwrap_or(&self.spec.checks),
             "check": item.check,
             "params": item.params,
             "seeds": unit.seeds,

@@ -30,6 +30,15 @@ pub fn manual(item: &Item) -> TestResult {
 pub fn quiz(item: &Item, dir: &Path) -> TestResult {
     let Some(quiz) = &item.quiz else { return grader_error(item, "quiz item without questions") };
     let path = dir.join(&quiz.answers_file);
+    let keyless: Vec<&str> = quiz.questions.iter().filter(|(_, q)| q.answer.is_none()).map(|(id, _)| id.as_str()).collect();
+    if !keyless.is_empty() {
+        let mut r = blank(item, Status::Pending);
+        r.message = Some(format!(
+            "the key of {} is the instructor's: graded with the private overlay (`--private DIR`)",
+            keyless.join(", ")
+        ));
+        return r;
+    }
     let mut r = blank(item, Status::Failed);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -56,7 +65,7 @@ pub fn quiz(item: &Item, dir: &Path) -> TestResult {
     for (qid, q) in &quiz.questions {
         match answers.get(qid).and_then(|a| a.as_ref()).map(Answer::choices) {
             Some(given) if !given.is_empty() => {
-                if given != q.answer.choices() {
+                if Some(given) != q.answer.as_ref().map(Answer::choices) {
                     wrong.push(qid.clone());
                 }
             }

@@ -32,6 +32,8 @@ pub fn blank(item: &Item, status: Status) -> TestResult {
         findings: Vec::new(),
         output: None,
         peak_rss_kb: None,
+        timing: None,
+        manual: None,
     }
 }
 

@@ -27,8 +27,9 @@ pub fn render(report: &Report) -> String {
                 "score": round2(t.points * scale),
                 "max_score": round2(t.max_points * scale),
                 "status": if t.status == Status::Passed { "passed" } else { "failed" },
-                "output": output(t),
-                "visibility": match t.visibility { Visibility::Visible => "visible", Visibility::Hidden => "hidden" },
+                "output": if t.visibility == Visibility::Hidden { format!("hidden test: {}", t.status.as_str()) } else { output(t) },
+                // Hidden: the student sees pass/fail and points only. Secret: Gradescope's own `hidden`.
+                "visibility": match t.visibility { Visibility::Secret => "hidden", _ => "visible" },
                 "tags": [t.category.id(), t.status.as_str()],
             })
         })

@@ -22,6 +22,25 @@ pub struct Style {
     pub verbose: bool,
 }
 
+/// What a student may see: hidden items keep their status and points but lose every detail, secret items
+/// are left out (the categories and total still count them).
+pub fn student_view(report: &Report) -> Report {
+    use crate::spec::Visibility;
+    let mut shown = report.clone();
+    shown.tests.retain(|t| t.visibility != Visibility::Secret);
+    for t in shown.tests.iter_mut().filter(|t| t.visibility == Visibility::Hidden) {
+        t.message = Some(format!("hidden test: {}", t.status.as_str()));
+        t.hint = None;
+        t.location = None;
+        t.diagnosis = None;
+        t.measurement = None;
+        t.findings.clear();
+        t.output = None;
+        t.seed = None;
+    }
+    shown
+}
+
 pub fn render(report: &Report, format: Format, style: &Style) -> String {
     match format {
         Format::Human => human::render(report, style),

@@ -109,6 +109,31 @@ pub struct TestResult {
     pub output: Option<Output>,
     #[serde(default)]
     pub peak_rss_kb: Option<u64>,
+    /// Where the item's time went: in its Python processes, and their start-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+    /// An instructor's score that replaced the automatic one.
+    #[serde(default, rename = "override", skip_serializing_if = "Option::is_none")]
+    pub manual: Option<Override>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Default)]
+pub struct Timing {
+    /// Wall time from spawning the item's harness processes to their exit, summed over its runs.
+    pub run_ms: u64,
+    /// Of that, the time to the harness's first message (interpreter start and imports).
+    pub start_ms: u64,
+}
+
+/// An instructor's score for an item (from an overrides file), with what the grader had given.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Override {
+    pub points: f64,
+    pub comment: String,
+    /// The file it came from.
+    pub source: String,
+    pub auto_points: f64,
+    pub auto_status: Status,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -131,6 +156,9 @@ pub struct Compile {
 pub struct Submission {
     pub path: String,
     pub sha256: String,
+    /// The student's id in a batch (the folder's name), or as given with `--student`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub student: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -138,6 +166,32 @@ pub struct GraderInfo {
     pub version: String,
     pub python: String,
     pub seed: u64,
+    /// The machine: cores the grader could use, the CPU model, the kernel.
+    #[serde(default)]
+    pub cores: usize,
+    #[serde(default)]
+    pub cpu: String,
+    #[serde(default)]
+    pub os: String,
+}
+
+/// What was graded against: the spec (with its checks and any private overlay) and its limits.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct SpecInfo {
+    pub path: String,
+    /// sha256 over the spec, its checks files and the private overlay, in that order.
+    pub sha256: String,
+    #[serde(default)]
+    pub private: Option<String>,
+    pub limits: LimitsInfo,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct LimitsInfo {
+    pub timeout_s: f64,
+    pub memory_mb: u64,
+    pub processes: u32,
+    pub output_kb: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -164,6 +218,8 @@ pub struct Report {
     pub title: String,
     pub submission: Submission,
     pub grader: GraderInfo,
+    #[serde(default)]
+    pub spec: SpecInfo,
     pub duration_ms: u64,
     pub compile: Compile,
     pub score: f64,

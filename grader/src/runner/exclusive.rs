@@ -11,6 +11,20 @@ use std::path::{Path, PathBuf};
 pub struct Guard {
     _main: Option<Flock<File>>,
     _gate: Option<Flock<File>>,
+    exclusive: bool,
+}
+
+thread_local! {
+    /// Whether this thread holds the exclusive lock: its own runs then need no shared one.
+    static ALONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if self.exclusive {
+            ALONE.with(|a| a.set(false));
+        }
+    }
 }
 
 fn lock_file(name: &str) -> Option<File> {
@@ -28,15 +42,19 @@ fn flock(name: &str, arg: FlockArg) -> Option<Flock<File>> {
 
 /// Held by every untimed run. (Without a usable temp directory, locking is skipped, never fatal.)
 pub fn shared() -> Guard {
+    if ALONE.with(|a| a.get()) {
+        return Guard { _main: None, _gate: None, exclusive: false };
+    }
     let gate = flock("gate", FlockArg::LockShared);
     let main = flock("main", FlockArg::LockShared);
     drop(gate);
-    Guard { _main: main, _gate: None }
+    Guard { _main: main, _gate: None, exclusive: false }
 }
 
-/// Held for the whole of a timed measurement.
+/// Held for the whole of a timed measurement (throughput, memory); the thread's own runs go ahead.
 pub fn exclusive() -> Guard {
     let gate = flock("gate", FlockArg::LockExclusive);
     let main = flock("main", FlockArg::LockExclusive);
-    Guard { _main: main, _gate: gate }
+    ALONE.with(|a| a.set(true));
+    Guard { _main: main, _gate: gate, exclusive: true }
 }

@@ -9,6 +9,7 @@ pub mod capture;
 pub mod exclusive;
 pub mod interrupt;
 pub mod procs;
+pub mod timing;
 
 use crate::error::{Error, Result};
 use crate::spec::Limits;
@@ -71,6 +72,8 @@ pub struct RunResult {
     pub forged: u32,
     pub peak_rss_bytes: u64,
     pub duration: Duration,
+    /// From the spawn to the harness's hello: the interpreter's start-up and the harness's imports.
+    pub start: Option<Duration>,
 }
 
 impl RunResult {
@@ -107,6 +110,7 @@ pub struct Run {
     stdout: Option<Drain>,
     stderr: Option<Drain>,
     started: Instant,
+    hello_at: Option<Duration>,
     deadline: Instant,
     limits: Limits,
     stacks_path: PathBuf,
@@ -175,6 +179,9 @@ impl Run {
             cmd.pre_exec(move || {
                 nix::sys::signal::SigSet::empty().thread_set_mask()?;
                 nix::unistd::setsid().map_err(std::io::Error::from)?;
+                // A grader killed outright (SIGKILL: no clean-up) takes the run with it; the supervisor's
+                // check process already dies with the supervisor.
+                nix::sys::prctl::set_pdeathsig(Some(Signal::SIGKILL))?;
                 let r = nix::fcntl::fcntl(res_fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))?;
                 let c = nix::fcntl::fcntl(ctl_fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))?;
                 nix::unistd::dup2(r, 3)?;
@@ -211,6 +218,7 @@ impl Run {
             stdout: Some(stdout),
             stderr: Some(stderr),
             started,
+            hello_at: None,
             deadline: started + spec.timeout,
             limits: spec.limits.clone(),
             stacks_path,
@@ -246,6 +254,7 @@ impl Run {
                 Ok(Line::Msg(m)) => {
                     if m["type"] == "hello" {
                         self.check_pid = m["pid"].as_i64().map(|p| p as i32);
+                        self.hello_at = Some(self.started.elapsed());
                     }
                     self.messages.push(m.clone());
                     return Some(m);
@@ -378,6 +387,7 @@ impl Run {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
+        timing::add(self.started.elapsed(), self.hello_at);
         RunResult {
             messages: std::mem::take(&mut self.messages),
             stop,
@@ -390,6 +400,7 @@ impl Run {
             forged: self.forged,
             peak_rss_bytes: self.peak_rss,
             duration: self.started.elapsed(),
+            start: self.hello_at,
         }
     }
 }

@@ -153,7 +153,10 @@ pub enum StartMethod {
 pub enum Visibility {
     #[default]
     Visible,
+    /// Students see only whether it passed and its points, not why.
     Hidden,
+    /// Students do not see it at all (it still counts).
+    Secret,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -183,7 +186,9 @@ pub struct Question {
     pub text: String,
     #[serde(default)]
     pub options: BTreeMap<String, String>,
-    pub answer: Answer,
+    /// The key; left out of a public spec when an instructor's private overlay holds it.
+    #[serde(default)]
+    pub answer: Option<Answer>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -342,6 +347,8 @@ pub struct Item {
     pub quiz: Option<Quiz>,
     pub design: Option<DesignDoc>,
     pub lint: Option<LintRules>,
+    /// The checks file of an item from a private overlay (others use the spec's).
+    pub checks: Option<PathBuf>,
 }
 
 /// A lab's spec, validated.
@@ -357,7 +364,36 @@ pub struct Spec {
     /// Third-party packages the lab's code imports; they come from the managed environment.
     pub packages: Vec<String>,
     pub items: Vec<Item>,
+    /// The instructor's private overlay merged in, if any.
+    pub overlay: Option<PathBuf>,
 }
+
+impl Spec {
+    /// sha256 over the spec file, every checks file its items use and the private overlay, in that order.
+    pub fn sha256(&self) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let mut files = vec![self.path.clone(), self.checks.clone()];
+        for item in &self.items {
+            if let Some(c) = &item.checks {
+                if !files.contains(c) {
+                    files.push(c.clone());
+                }
+            }
+        }
+        files.extend(self.overlay.iter().cloned());
+        let mut h = Sha256::new();
+        for f in files {
+            // A lab without code items has no checks file: it hashes as empty.
+            let bytes = std::fs::read(&f).unwrap_or_default();
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(&bytes);
+        }
+        Ok(format!("{:x}", h.finalize()))
+    }
+}
+
+mod overlay;
+pub use overlay::apply_overlay;
 
 pub const LINT_RULES: &[&str] =
     &["lock-without-with", "bare-except", "thread-not-joined", "blocking-in-async", "pool-not-closed"];
@@ -482,6 +518,7 @@ fn validate(ctx: &Ctx, raw: RawSpec) -> Result<Spec> {
         checks,
         limits,
         items,
+        overlay: None,
     })
 }
 
@@ -609,7 +646,7 @@ fn validate_item(
             return Err(ctx.err(&q.referenced, "questions", "list at least one question"));
         }
         for (qid, question) in &q.value {
-            if question.answer.choices().is_empty() {
+            if question.answer.as_ref().is_some_and(|a| a.choices().is_empty()) {
                 return Err(ctx.err(&q.referenced, "answer", format!("question `{qid}` has an empty answer")));
             }
         }
@@ -682,6 +719,7 @@ fn validate_item(
         quiz,
         design,
         lint,
+        checks: None,
     })
 }
 

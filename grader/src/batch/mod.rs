@@ -1,0 +1,175 @@
+//! Grading a class: one sub-folder per student, graded in parallel into `OUT/reports/<student>.json`
+//! (each written atomically), then a gradebook and a summary built from the reports alone.
+//!
+//! A rerun into the same OUT reuses every report that matches the submission's hash, the spec's hash and
+//! the grader's version, so a batch killed at any point (SIGKILL included) resumes where it was. A
+//! submission the grader cannot grade gets `OUT/errors/<student>.txt` and a row saying so; it is retried
+//! on the next run. Timed items (throughput, memory) take the machine-wide exclusive lock, so they never
+//! run beside another submission's work.
+pub mod book;
+pub mod merge;
+mod progress;
+pub mod summary;
+
+use crate::cli::BatchArgs;
+use crate::error::{Error, Result};
+use crate::grading::{Grader, VERSION};
+use crate::overrides::Overrides;
+use crate::report::model::Report;
+use crate::spec::Spec;
+use book::Entry;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// The students of a submissions directory: its sub-folders, sorted; hidden ones and files left out.
+pub fn students(dir: &Path) -> Result<(Vec<String>, Vec<String>)> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let (mut students, mut ignored) = (Vec::new(), Vec::new());
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if e.path().is_dir() {
+            students.push(name);
+        } else {
+            ignored.push(name);
+        }
+    }
+    students.sort();
+    ignored.sort();
+    Ok((students, ignored))
+}
+
+/// Shard K of N (1-based): the students whose index in the sorted list is K-1 modulo N.
+pub fn shard(students: Vec<String>, shard: Option<(usize, usize)>) -> Vec<String> {
+    match shard {
+        None => students,
+        Some((k, n)) => students.into_iter().enumerate().filter(|(i, _)| i % n == k - 1).map(|(_, s)| s).collect(),
+    }
+}
+
+/// A report already in OUT for this submission, spec and grader (and seed, when one is forced).
+fn reusable(out: &Path, student: &str, sha: &str, spec_sha: &str, seed: Option<u64>) -> Option<Report> {
+    let text = std::fs::read_to_string(book::report_path(out, student)).ok()?;
+    let r: Report = serde_json::from_str(&text).ok()?;
+    let same = r.submission.sha256 == sha
+        && r.spec.sha256 == spec_sha
+        && r.grader.version == VERSION
+        && seed.is_none_or(|s| s == r.grader.seed);
+    same.then_some(r)
+}
+
+pub fn run(g: &Grader, spec: &Spec, args: &BatchArgs, overrides: &Overrides) -> Result<i32> {
+    let started = Instant::now();
+    if !args.submissions.is_dir() {
+        return Err(Error::Usage(format!("{}: not a directory of submissions", args.submissions.display())));
+    }
+    let root = args.submissions.canonicalize().map_err(|e| Error::io(&args.submissions, e))?;
+    let (all, ignored) = students(&root)?;
+    let mine = shard(all.clone(), args.shard);
+    for (dir, _) in [(args.out.join("reports"), ()), (args.out.join("errors"), ())] {
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    }
+    let unknown: Vec<&str> = overrides.students().filter(|s| !all.iter().any(|a| a == s)).collect();
+    if !unknown.is_empty() {
+        eprintln!("grade: warning: the overrides name students with no submission: {}", unknown.join(", "));
+    }
+    crate::grading::sweep_stale_workspaces();
+    let spec_sha = spec.sha256()?;
+    let progress = progress::Progress::new(mine.len());
+    let next = AtomicUsize::new(0);
+    let counts = Mutex::new((0usize, 0usize, 0usize)); // graded now, reused, errors
+    let workers = g.jobs.max(1).min(mine.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(student) = mine.get(i) else { break };
+                let t0 = Instant::now();
+                let (entry, fresh) = grade_student(g, spec, &spec_sha, &root.join(student), student, args, overrides);
+                let mut c = counts.lock().unwrap_or_else(|p| p.into_inner());
+                match (&entry, fresh) {
+                    (Entry::Failed { .. }, _) => c.2 += 1,
+                    (_, true) => c.0 += 1,
+                    (_, false) => c.1 += 1,
+                }
+                drop(c);
+                progress.done(&entry, fresh, t0.elapsed());
+            });
+        }
+    });
+    progress.finish();
+    let (graded, reused, errors) = counts.into_inner().unwrap_or_else(|p| p.into_inner());
+    let manifest = book::Manifest {
+        schema: book::MANIFEST_SCHEMA.into(),
+        lab: spec.id.clone(),
+        title: spec.title.clone(),
+        grader_version: VERSION.into(),
+        spec_sha256: spec_sha,
+        submissions: root.display().to_string(),
+        shards: vec![args.shard.map(|(k, n)| format!("{k}/{n}")).unwrap_or_else(|| "1/1".into())],
+        students: mine.clone(),
+        ignored,
+        graded_now: graded,
+        reused,
+        errors,
+        jobs: g.jobs,
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
+    let entries = book::read_entries(&args.out, Some(&mine))?;
+    book::write_all(&args.out, &manifest, &entries)?;
+    eprintln!(
+        "grade: {} submissions of {}: {graded} graded, {reused} already graded, {errors} could not be graded ({:.1} s)\n       {}",
+        mine.len(),
+        spec.id,
+        started.elapsed().as_secs_f64(),
+        args.out.join("gradebook.csv").display()
+    );
+    Ok(0)
+}
+
+/// Grades one student's folder (or reuses its report); the report or the error goes to OUT at once.
+fn grade_student(
+    g: &Grader,
+    spec: &Spec,
+    spec_sha: &str,
+    dir: &Path,
+    student: &str,
+    args: &BatchArgs,
+    overrides: &Overrides,
+) -> (Entry, bool) {
+    let failed = |message: String| {
+        let _ = crate::write_atomically(&book::error_path(&args.out, student), &format!("{message}\n"));
+        (Entry::Failed { student: student.to_string(), message }, true)
+    };
+    let sha = match crate::submission::files(dir).and_then(|f| crate::submission::sha256(dir, &f)) {
+        Ok(s) => s,
+        Err(e) => return failed(e.to_string()),
+    };
+    let (mut report, fresh) = match reusable(&args.out, student, &sha, spec_sha, args.seed) {
+        Some(r) => (r, false),
+        None => match g.grade(spec, dir, args.seed) {
+            Ok(r) => (r, true),
+            Err(e) => return failed(e.to_string()),
+        },
+    };
+    report.submission.student = Some(student.to_string());
+    let before = fresh.then(String::new).unwrap_or_else(|| serde_json::to_string(&report).unwrap_or_default());
+    overrides.apply(&mut report, student);
+    let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
+    if fresh || before != serde_json::to_string(&report).unwrap_or_default() {
+        if let Err(e) = crate::write_atomically(&book::report_path(&args.out, student), &text) {
+            return failed(format!("cannot write the report: {e}"));
+        }
+    }
+    let _ = std::fs::remove_file(book::error_path(&args.out, student));
+    (Entry::Graded(Box::new(report)), fresh)
+}
+
+/// The output directories a merge reads: each must be a batch output.
+pub fn is_batch_out(dir: &Path) -> bool {
+    dir.join("reports").is_dir()
+}
