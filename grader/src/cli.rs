@@ -54,6 +54,19 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Render a saved JSON report in another format (nothing is graded again).
+    Render {
+        /// A report written by `grade --format json` or `grade batch`.
+        report: PathBuf,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Write it to FILE.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Show the student's stdout and stderr of failing items (human format).
+        #[arg(long, short)]
+        verbose: bool,
+    },
     /// Build the course's managed Python environment now (labs that import packages build it on first use).
     Env {
         /// Build it anew even if it is there.

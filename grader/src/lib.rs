@@ -77,6 +77,10 @@ fn dispatch(cli: Cli) -> Result<i32> {
             emit(&new, format, out.as_deref(), false)?;
             Ok(0)
         }
+        Some(Command::Render { report, format, out, verbose }) => {
+            emit(&rerun::read(&report)?, format, out.as_deref(), verbose)?;
+            Ok(0)
+        }
         Some(Command::Env { rebuild, python }) => {
             let base = python::Python::resolve(python.as_deref())?;
             let env = pyenv::ensure(&base, rebuild)?;

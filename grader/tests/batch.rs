@@ -333,6 +333,10 @@ fn rerun_regrades_from_a_report_with_its_seed_and_says_whether_it_matches() {
     assert_eq!(new["grader"]["seed"], old["grader"]["seed"]);
     assert_eq!(new["score"], old["score"]);
     assert!(item(&new, "secret-name").is_some(), "the overlay the report records is used again");
+    // A saved report renders in another format without grading again.
+    let o = grade().arg("render").arg(out.path().join("reports/bob.json")).args(["--format", "junit"]).output().unwrap();
+    let junit = quick_junit::Report::deserialize_from_str(&String::from_utf8_lossy(&o.stdout)).expect("JUnit XML");
+    assert_eq!(junit.test_suites[0].test_cases.len(), old["tests"].as_array().unwrap().len());
     // The submission changed: rerun says so.
     std::fs::write(class.path().join("bob/student.py"), "def main():\n    return 42\n").unwrap();
     let o = grade().arg("rerun").arg(out.path().join("reports/bob.json")).args(["--format", "json", "--specs"]).arg(specs()).output().unwrap();

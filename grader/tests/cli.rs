@@ -312,6 +312,15 @@ fn a_flood_of_output_is_stopped_and_capped() {
 }
 
 #[test]
+fn a_run_cannot_write_outside_its_own_directory() {
+    let _ = std::fs::remove_file("/tmp/grade-sandbox-probe");
+    let r = report(&submission("writes-outside"));
+    assert_eq!(r["grader"]["sandbox"], "landlock", "this machine's kernel has Landlock");
+    assert_eq!(status(&r, "run"), "passed", "the harness and /tmp stayed out of reach: {}", test(&r, "run"));
+    assert!(!Path::new("/tmp/grade-sandbox-probe").exists());
+}
+
+#[test]
 fn os_exit_and_forged_results_earn_nothing() {
     for name in ["os-exit", "forges-channel"] {
         let r = report(&submission(name));

@@ -151,6 +151,7 @@ impl Grader {
                 cores: machine.cores,
                 cpu: machine.cpu.clone(),
                 os: machine.os.clone(),
+                sandbox: if crate::runner::sandbox::available() { "landlock" } else { "none" }.into(),
             },
             spec: SpecInfo {
                 path: spec.path.display().to_string(),

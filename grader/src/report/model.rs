@@ -173,6 +173,9 @@ pub struct GraderInfo {
     pub cpu: String,
     #[serde(default)]
     pub os: String,
+    /// How runs were confined: `landlock` (writes only beneath the run's directory) or `none`.
+    #[serde(default)]
+    pub sandbox: String,
 }
 
 /// What was graded against: the spec (with its checks and any private overlay) and its limits.

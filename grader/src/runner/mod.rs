@@ -9,6 +9,7 @@ pub mod capture;
 pub mod exclusive;
 pub mod interrupt;
 pub mod procs;
+pub mod sandbox;
 pub mod timing;
 
 use crate::error::{Error, Result};
@@ -174,6 +175,7 @@ impl Run {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        let confine = sandbox::ruleset(spec.workdir.parent().unwrap_or(spec.workdir));
         // SAFETY: only async-signal-safe calls (setsid, fcntl, dup2, setrlimit) between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
@@ -188,6 +190,7 @@ impl Run {
                 nix::unistd::dup2(c, 4)?;
                 setrlimit(Resource::RLIMIT_AS, address_space, address_space)?;
                 setrlimit(Resource::RLIMIT_CORE, 0, 0)?;
+                sandbox::enforce(&confine)?;
                 let fsize = 256 * 1024 * 1024;
                 setrlimit(Resource::RLIMIT_FSIZE, fsize, fsize)?;
                 Ok(())
