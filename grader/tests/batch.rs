@@ -298,6 +298,8 @@ fn overrides_set_manual_scores_mark_them_and_end_the_provisional_state() {
     let cat = ada["categories"].as_array().unwrap().iter().find(|c| c["id"] == "design").unwrap();
     assert_eq!((cat["provisional"].as_bool(), cat["points"].as_f64()), (Some(false), Some(7.5)));
     assert_eq!(ada["score"], 97.5);
+    grade().arg("render").arg(out.join("reports/ada.json")).args(["--format", "human"]).assert().success()
+        .stdout(predicate::str::contains("instructor's score: 1.5/2: clear, but thin on trade-offs"));
     let cy = report(&out, "cy");
     assert_eq!(item(&cy, "design").unwrap()["status"], "pending", "no override for cy");
 

@@ -68,7 +68,11 @@ pub fn run(g: &Grader, spec: &Spec, args: &BatchArgs, overrides: &Overrides) -> 
         return Err(Error::Usage(format!("{}: not a directory of submissions", args.submissions.display())));
     }
     let root = args.submissions.canonicalize().map_err(|e| Error::io(&args.submissions, e))?;
-    let (all, ignored) = students(&root)?;
+    let (mut all, ignored) = students(&root)?;
+    // An output directory inside the submissions' is not a student.
+    if let Ok(out) = args.out.canonicalize() {
+        all.retain(|s| root.join(s) != out);
+    }
     let mine = shard(all.clone(), args.shard);
     for (dir, _) in [(args.out.join("reports"), ()), (args.out.join("errors"), ())] {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -151,7 +155,8 @@ fn grade_student(
     };
     let (mut report, fresh) = match reusable(&args.out, student, &sha, spec_sha, args.seed) {
         Some(r) => (r, false),
-        None => match g.grade(spec, dir, args.seed) {
+        // One item at a time per submission: the batch's workers fill the cores with submissions.
+        None => match g.grade_with(spec, dir, args.seed, 1) {
             Ok(r) => (r, true),
             Err(e) => return failed(e.to_string()),
         },

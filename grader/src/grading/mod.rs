@@ -104,6 +104,12 @@ impl Source {
 impl Grader {
     /// Grades `submission` against `spec`. `seed` replays a recorded seed; otherwise one is drawn.
     pub fn grade(&self, spec: &Spec, submission_dir: &Path, seed: Option<u64>) -> Result<Report> {
+        self.grade_with(spec, submission_dir, seed, self.jobs)
+    }
+
+    /// Grades with `jobs` untimed items at once (a batch runs one at a time per submission, several
+    /// submissions at once).
+    pub fn grade_with(&self, spec: &Spec, submission_dir: &Path, seed: Option<u64>, jobs: usize) -> Result<Report> {
         let started = Instant::now();
         let source = Source::read(submission_dir)?;
         let sha256 = submission::sha256(&source.dir, &source.files)?;
@@ -118,7 +124,7 @@ impl Grader {
         let (timed, untimed): (Vec<(usize, &Unit)>, Vec<(usize, &Unit)>) =
             units.iter().enumerate().partition(|(_, u)| matches!(u.item.kind, Kind::Throughput | Kind::Memory) && compile.ok);
         let next = AtomicUsize::new(0);
-        let jobs = self.jobs.max(1).min(untimed.len().max(1));
+        let jobs = jobs.max(1).min(untimed.len().max(1));
         std::thread::scope(|s| {
             for _ in 0..jobs {
                 s.spawn(|| loop {

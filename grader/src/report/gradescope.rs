@@ -73,5 +73,8 @@ fn output(t: &TestResult) -> String {
     if let Some(h) = &t.hint {
         out.push_str(&format!("\nhint: {h}"));
     }
+    if let Some(o) = &t.manual {
+        out.push_str(&format!("\ninstructor's score: {}/{} {}", o.points, t.max_points, o.comment));
+    }
     out
 }

@@ -35,6 +35,10 @@ fn test_line(out: &mut String, t: &TestResult, style: &Style, width: usize) {
     };
     let _ = writeln!(out, "  {} {:>9}  {:<width$}  {}{}", paint(style, color, &format!("{word:<8}")), pts, t.id, reason, at);
     let pad = " ".repeat(24 + width);
+    if let Some(o) = &t.manual {
+        let comment = if o.comment.is_empty() { String::new() } else { format!(": {}", o.comment) };
+        let _ = writeln!(out, "{pad}{} {}/{}{comment}", paint(style, "2", "instructor's score:"), num(o.points), num(t.max_points));
+    }
     if t.status != Status::Passed {
         if let Some(d) = &t.diagnosis {
             for th in d.threads.iter().take(8) {

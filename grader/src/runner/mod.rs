@@ -184,13 +184,14 @@ impl Run {
                 // A grader killed outright (SIGKILL: no clean-up) takes the run with it; the supervisor's
                 // check process already dies with the supervisor.
                 nix::sys::prctl::set_pdeathsig(Some(Signal::SIGKILL))?;
+                // Before the dup2s below: the ruleset's fd may have a low number they would replace.
+                sandbox::enforce(&confine)?;
                 let r = nix::fcntl::fcntl(res_fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))?;
                 let c = nix::fcntl::fcntl(ctl_fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))?;
                 nix::unistd::dup2(r, 3)?;
                 nix::unistd::dup2(c, 4)?;
                 setrlimit(Resource::RLIMIT_AS, address_space, address_space)?;
                 setrlimit(Resource::RLIMIT_CORE, 0, 0)?;
-                sandbox::enforce(&confine)?;
                 let fsize = 256 * 1024 * 1024;
                 setrlimit(Resource::RLIMIT_FSIZE, fsize, fsize)?;
                 Ok(())

@@ -1,4 +1,4 @@
-//! A run may write only beneath its own run directory and /dev (null, shm, ...): a Landlock ruleset, made
+//! A run may write only beneath its own run directory, /dev (null, shm, ...) and /proc: a Landlock ruleset, made
 //! in the grader before the fork and enforced in the child before exec. The student's code runs as the
 //! grader's user, so without it a submission could rewrite the harness, the course's checks, the
 //! student's own original files or other students' reports. Where the kernel has no Landlock, runs go
@@ -12,11 +12,13 @@ fn rights() -> landlock::BitFlags<AccessFs> {
     AccessFs::from_write(ABI::V3)
 }
 
-/// A ruleset allowing writes beneath `run_dir` and /dev only; `None` where Landlock is not available.
+/// A ruleset allowing writes beneath `run_dir`, /dev and /proc only; `None` where Landlock is not
+/// available. (/proc: the harness resets its peak RSS through /proc/self/clear_refs. Landlock also scopes
+/// ptrace, so a confined process still cannot write another process's /proc/PID/mem.)
 pub fn ruleset(run_dir: &Path) -> Option<OwnedFd> {
     let created = Ruleset::default().handle_access(rights()).ok()?.create().ok()?;
     let mut created = created;
-    for dir in [run_dir, Path::new("/dev")] {
+    for dir in [run_dir, Path::new("/dev"), Path::new("/proc")] {
         let fd = PathFd::new(dir).ok()?;
         created = created.add_rule(PathBeneath::new(fd, rights())).ok()?;
     }

@@ -1,6 +1,6 @@
 """The grader's Python side: runs one job and reports on a private channel.
 
-Started by the grader as `python -I -B grade_harness.py` with two inherited pipes:
+Started by the grader as `python -S -s -B -u grade_harness.py` with two inherited pipes:
 fd 3 (write) carries results, fd 4 (read) carries the job and, in bench mode, commands.
 Every message is one JSON line that carries the run's nonce; stdout and stderr belong to the student.
 Standard library only.
