@@ -119,16 +119,13 @@ fn grade_one(args: cli::GradeArgs) -> Result<i32> {
         return Err(Error::Usage(format!("submission {}: no such directory", submission.display())));
     }
     let mut report = g.grade(&spec, &submission, args.seed)?;
-    let student = args.student.clone().or_else(|| {
-        let abs = submission.canonicalize().ok()?;
-        abs.file_name().map(|n| n.to_string_lossy().into_owned())
+    // The student's id: as given, else (for an overrides file's rows) the submission folder's name.
+    report.submission.student = args.student.clone().or_else(|| {
+        args.instructor.overrides.as_ref()?;
+        submission.canonicalize().ok()?.file_name().map(|n| n.to_string_lossy().into_owned())
     });
-    if args.instructor.overrides.is_some() {
-        overrides.apply(&mut report, student.as_deref().unwrap_or_default());
-        report.submission.student = student;
-    } else {
-        report.submission.student = args.student.clone();
-    }
+    let student = report.submission.student.clone().unwrap_or_default();
+    overrides.apply(&mut report, &student);
     // Students (and CI on their behalf) see hidden items as pass/fail; Gradescope's renderer maps them itself.
     let shown = if args.reveal || args.format == Some(Format::Gradescope) { report.clone() } else { report::student_view(&report) };
     emit(&shown, args.format, args.out.as_deref(), args.verbose)?;

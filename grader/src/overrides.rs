@@ -73,8 +73,10 @@ impl Overrides {
         self.rows.iter().map(|(_, r)| r.student.as_str())
     }
 
-    /// Puts back what the grader gave, then applies this file's rows for `student`; rescores.
-    pub fn apply(&self, report: &mut Report, student: &str) {
+    /// Puts back what the grader gave, then applies this file's rows for `student`; rescores. Returns
+    /// whether any item's manual score changed.
+    pub fn apply(&self, report: &mut Report, student: &str) -> bool {
+        let before: Vec<Option<Override>> = report.tests.iter().map(|t| t.manual.clone()).collect();
         for t in &mut report.tests {
             if let Some(o) = t.manual.take() {
                 t.points = o.auto_points;
@@ -96,5 +98,23 @@ impl Overrides {
             }
         }
         crate::score::rescore(report);
+        report.tests.iter().map(|t| &t.manual).ne(before.iter())
+    }
+
+    /// The manual scores a report carries, as an overrides file would give them (for `grade rerun`).
+    pub fn of_report(report: &Report) -> Overrides {
+        let student = report.submission.student.clone().unwrap_or_default();
+        let mut file = None;
+        let rows = report
+            .tests
+            .iter()
+            .filter_map(|t| {
+                let o = t.manual.as_ref()?;
+                file.get_or_insert_with(|| PathBuf::from(&o.source));
+                let row = Row { student: student.clone(), item: t.id.clone(), points: o.points, comment: o.comment.clone() };
+                Some((0, row))
+            })
+            .collect();
+        Overrides { file, rows }
     }
 }

@@ -50,16 +50,16 @@ fn class_with(eve: &str) -> tempfile::TempDir {
     dir
 }
 
+/// `grade batch` of lab-0.1 over `class` into `out`, seeded, two at a time.
+fn batch_cmd(class: &Path, out: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("grade"));
+    cmd.env("NO_COLOR", "1").args(["batch", "--lab", "lab-0.1", "--seed", "5", "--jobs", "2", "--specs"]);
+    cmd.arg(specs()).arg(class).arg("--out").arg(out);
+    cmd
+}
+
 fn batch(class: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    grade()
-        .args(["batch", "--lab", "lab-0.1", "--seed", "5", "--jobs", "2", "--specs"])
-        .arg(specs())
-        .arg(class)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap()
+    batch_cmd(class, out).args(extra).output().unwrap()
 }
 
 fn rows(out: &Path) -> Vec<csv::StringRecord> {
@@ -130,12 +130,7 @@ fn a_batch_killed_with_sigkill_resumes_to_the_same_gradebook() {
 
     let out = tempfile::tempdir().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("grade"))
-        .args(["batch", "--lab", "lab-0.1", "--seed", "5", "--jobs", "2", "--specs"])
-        .arg(specs())
-        .arg(class.path())
-        .arg("--out")
-        .arg(out.path())
+    let mut child = batch_cmd(class.path(), out.path())
         .env("TMPDIR", tmp.path())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -154,15 +149,7 @@ fn a_batch_killed_with_sigkill_resumes_to_the_same_gradebook() {
     let left = processes_mentioning(&tmp.path().display().to_string());
     assert!(left.is_empty(), "processes of the killed batch survive: {left:?}");
 
-    let o = grade()
-        .args(["batch", "--lab", "lab-0.1", "--seed", "5", "--jobs", "2", "--specs"])
-        .arg(specs())
-        .arg(class.path())
-        .arg("--out")
-        .arg(out.path())
-        .env("TMPDIR", tmp.path())
-        .output()
-        .unwrap();
+    let o = batch_cmd(class.path(), out.path()).env("TMPDIR", tmp.path()).output().unwrap();
     assert_eq!(o.status.code(), Some(0));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(&format!("{done} already graded")), "{err}");

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 pub fn merge(shards: &[PathBuf], out: &Path) -> Result<i32> {
     let mut manifests: Vec<Manifest> = Vec::new();
     for dir in shards {
-        if !super::is_batch_out(dir) {
+        if !dir.join("reports").is_dir() {
             return Err(Error::Usage(format!("{}: not the output of `grade batch` (no reports/)", dir.display())));
         }
         manifests.push(book::read_manifest(dir)?);

@@ -82,7 +82,7 @@ pub fn run(g: &Grader, spec: &Spec, args: &BatchArgs, overrides: &Overrides) -> 
         eprintln!("grade: warning: the overrides name students with no submission: {}", unknown.join(", "));
     }
     crate::grading::sweep_stale_workspaces();
-    let spec_sha = spec.sha256()?;
+    let spec_sha = spec.sha256();
     let progress = progress::Progress::new(mine.len());
     let next = AtomicUsize::new(0);
     let counts = Mutex::new((0usize, 0usize, 0usize)); // graded now, reused, errors
@@ -162,19 +162,13 @@ fn grade_student(
         },
     };
     report.submission.student = Some(student.to_string());
-    let before = fresh.then(String::new).unwrap_or_else(|| serde_json::to_string(&report).unwrap_or_default());
-    overrides.apply(&mut report, student);
-    let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
-    if fresh || before != serde_json::to_string(&report).unwrap_or_default() {
+    // A reused report is written again only when the overrides changed what it says.
+    if overrides.apply(&mut report, student) || fresh {
+        let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
         if let Err(e) = crate::write_atomically(&book::report_path(&args.out, student), &text) {
             return failed(format!("cannot write the report: {e}"));
         }
     }
     let _ = std::fs::remove_file(book::error_path(&args.out, student));
     (Entry::Graded(Box::new(report)), fresh)
-}
-
-/// The output directories a merge reads: each must be a batch output.
-pub fn is_batch_out(dir: &Path) -> bool {
-    dir.join("reports").is_dir()
 }

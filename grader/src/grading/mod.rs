@@ -161,7 +161,7 @@ impl Grader {
             },
             spec: SpecInfo {
                 path: spec.path.display().to_string(),
-                sha256: spec.sha256()?,
+                sha256: spec.sha256(),
                 private: spec.overlay.as_ref().map(|p| p.display().to_string()),
                 limits: LimitsInfo {
                     timeout_s: l.timeout.as_secs_f64(),
