@@ -73,8 +73,6 @@ pub struct RunResult {
     pub forged: u32,
     pub peak_rss_bytes: u64,
     pub duration: Duration,
-    /// From the spawn to the harness's hello: the interpreter's start-up and the harness's imports.
-    pub start: Option<Duration>,
 }
 
 impl RunResult {
@@ -111,6 +109,7 @@ pub struct Run {
     stdout: Option<Drain>,
     stderr: Option<Drain>,
     started: Instant,
+    /// From the spawn to the harness's hello: the interpreter's start-up and the harness's imports.
     hello_at: Option<Duration>,
     deadline: Instant,
     limits: Limits,
@@ -404,7 +403,6 @@ impl Run {
             forged: self.forged,
             peak_rss_bytes: self.peak_rss,
             duration: self.started.elapsed(),
-            start: self.hello_at,
         }
     }
 }
