@@ -101,7 +101,11 @@ fn a_class_grades_in_one_command_into_reports_a_gradebook_and_a_summary() {
     assert!(r["grader"]["cores"].as_u64().unwrap() >= 1 && !r["grader"]["cpu"].as_str().unwrap().is_empty());
     let text = std::fs::read_to_string(out.path().join("summary.txt")).unwrap();
     assert!(text.contains("6 submissions: 6 graded (1 did not compile)") && text.contains("90-100"), "{text}");
-    assert!(text.contains("stress") && text.contains("slowest"), "{text}");
+    assert!(text.contains("stress") && text.contains("slowest") && text.contains("ignored (not folders): README.txt"), "{text}");
+    let empty = tempfile::tempdir().unwrap();
+    let none = batch(empty.path(), &out.path().join("x"), &[]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no student folders"));
     let html = std::fs::read_to_string(out.path().join("summary.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("<rect") && !html.contains("<script"), "self-contained page");
     let manifest: Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("batch.json")).unwrap()).unwrap();

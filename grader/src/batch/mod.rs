@@ -73,6 +73,12 @@ pub fn run(g: &Grader, spec: &Spec, args: &BatchArgs, overrides: &Overrides) -> 
     if let Ok(out) = args.out.canonicalize() {
         all.retain(|s| root.join(s) != out);
     }
+    if all.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: no student folders in it (one sub-folder per student, named by the student's id)",
+            root.display()
+        )));
+    }
     let mine = shard(all.clone(), args.shard);
     for (dir, _) in [(args.out.join("reports"), ()), (args.out.join("errors"), ())] {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;

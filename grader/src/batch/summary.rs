@@ -114,6 +114,9 @@ pub fn text(m: &Manifest, entries: &[Entry]) -> String {
     for (student, secs) in &s.slowest {
         let _ = writeln!(out, "  {student:<24} {secs:6.1} s");
     }
+    if !m.ignored.is_empty() {
+        let _ = writeln!(out, "\nignored (not folders): {}", m.ignored.join(", "));
+    }
     let errors: Vec<&Entry> = entries.iter().filter(|e| e.status() == "error").collect();
     if !errors.is_empty() {
         let _ = writeln!(out, "\nnot graded");
