@@ -80,7 +80,7 @@ pub fn run(g: &Grader, spec: &Spec, args: &BatchArgs, overrides: &Overrides) -> 
         )));
     }
     let mine = shard(all.clone(), args.shard);
-    for (dir, _) in [(args.out.join("reports"), ()), (args.out.join("errors"), ())] {
+    for dir in [args.out.join("reports"), args.out.join("errors")] {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     }
     let unknown: Vec<&str> = overrides.students().filter(|s| !all.iter().any(|a| a == s)).collect();
