@@ -150,7 +150,7 @@ fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path
     let job = json!({
         "mode": "bench",
         "root": sub,
-        "checks": ctx.spec.checks,
+        "checks": item.checks.as_ref().unwrap_or(&ctx.spec.checks),
         "check": item.check,
         "params": item.params,
         "seeds": unit.seeds,

@@ -157,7 +157,7 @@ impl Grader {
                 cores: machine.cores,
                 cpu: machine.cpu.clone(),
                 os: machine.os.clone(),
-                sandbox: if crate::runner::sandbox::available() { "landlock" } else { "none" }.into(),
+                sandbox: crate::runner::jail::layers(&self.python.executable).describe(),
             },
             spec: SpecInfo {
                 path: spec.path.display().to_string(),

@@ -89,7 +89,13 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
         }
     };
 
-    if let Some(err) = run.of("error").next() {
+    if let Some(t) = run.of("run").find(|m| m["tampered"].is_array()) {
+        r.status = Status::Tampered;
+        r.seed = t["seed"].as_u64().or(r.seed);
+        r.message = t["message"].as_str().map(String::from);
+        r.hint = t["hint"].as_str().map(String::from);
+        r.location = location(&t["location"]);
+    } else if let Some(err) = run.of("error").next() {
         r.status = Status::Error;
         r.message = Some(format!("grader error: {}", err["message"].as_str().unwrap_or("harness error")));
     } else if let Some(d) = run.of("deadlock").next() {

@@ -17,6 +17,7 @@ fn label(status: Status) -> (&'static str, &'static str) {
         Status::Skipped => ("SKIP", "33"),
         Status::Pending => ("PENDING", "36"),
         Status::Error => ("ERROR", "35"),
+        Status::Tampered => ("TAMPERED", "35;1"),
     }
 }
 

@@ -15,6 +15,8 @@ pub enum Status {
     Skipped,
     Pending,
     Error,
+    /// The submission disabled or bypassed the grader's instrumentation: earns 0, names the line.
+    Tampered,
 }
 
 impl Status {
@@ -28,6 +30,7 @@ impl Status {
             Status::Skipped => "skipped",
             Status::Pending => "pending",
             Status::Error => "error",
+            Status::Tampered => "tampered",
         }
     }
 }

@@ -9,7 +9,7 @@ pub mod capture;
 pub mod exclusive;
 pub mod interrupt;
 pub mod procs;
-pub mod sandbox;
+pub mod jail;
 pub mod timing;
 
 use crate::error::{Error, Result};
@@ -102,6 +102,8 @@ impl RunResult {
 
 /// A running harness process.
 pub struct Run {
+    /// Kept until the run is over: its cgroup is removed when the last process has left.
+    _jail: std::sync::Arc<jail::Jail>,
     child: Child,
     tree: Tree,
     rx: mpsc::Receiver<Line>,
@@ -147,6 +149,7 @@ impl Run {
             spec.workdir.file_name().and_then(|s| s.to_str()).unwrap_or("run")
         ));
         let mut job = spec.job;
+        let run_dir = spec.workdir.parent().unwrap_or(spec.workdir);
         job["nonce"] = Value::String(nonce.clone());
         job["stacks"] = Value::String(stacks_path.display().to_string());
         let mem = spec.limits.memory_mb;
@@ -174,7 +177,21 @@ impl Run {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let confine = sandbox::ruleset(spec.workdir.parent().unwrap_or(spec.workdir));
+        // What the run may read besides its own directory and the system's: the harness, the interpreter's
+        // prefix (a managed environment's too) and a copy of the lab's checks.
+        let mut readable: Vec<PathBuf> = spec.harness.parent().map(Path::to_path_buf).into_iter().collect();
+        if let Some(checks) = job["checks"].as_str().map(PathBuf::from) {
+            let copy = copy_checks(&checks, run_dir)?;
+            job["checks"] = Value::String(copy.display().to_string());
+            readable.extend(copy.parent().map(Path::to_path_buf));
+        }
+        readable.extend(jail::interpreter_dirs(spec.python));
+        let jail = std::sync::Arc::new(
+            jail::Jail::prepare(spec.python, run_dir, &readable, spec.limits)
+                .map_err(|e| Error::Internal(format!("cannot prepare the run's confinement: {e}")))?,
+        );
+        let confine = jail.clone();
+        job["private_shm"] = Value::Bool(jail.layers().namespaces);
         // SAFETY: only async-signal-safe calls (setsid, fcntl, dup2, setrlimit) between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
@@ -183,8 +200,9 @@ impl Run {
                 // A grader killed outright (SIGKILL: no clean-up) takes the run with it; the supervisor's
                 // check process already dies with the supervisor.
                 nix::sys::prctl::set_pdeathsig(Some(Signal::SIGKILL))?;
-                // Before the dup2s below: the ruleset's fd may have a low number they would replace.
-                sandbox::enforce(&confine)?;
+                // Namespaces, cgroup and Landlock; before the dup2s below, which the ruleset's fd (it may
+                // have a low number) must survive. From here on this is process 1 of the run's namespace.
+                confine.enter()?;
                 let r = nix::fcntl::fcntl(res_fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))?;
                 let c = nix::fcntl::fcntl(ctl_fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))?;
                 nix::unistd::dup2(r, 3)?;
@@ -209,11 +227,16 @@ impl Run {
         let stdout = Drain::start(child.stdout.take().expect("piped stdout"), cap);
         let stderr = Drain::start(child.stderr.take().expect("piped stderr"), cap);
         let rx = read_results(res_r, nonce);
+        if let Err(e) = jail.adopt(child.id() as i32) {
+            let _ = child.kill();
+            return Err(Error::Internal(format!("cannot put the run into its cgroup: {e}")));
+        }
         let mut ctl = File::from(ctl_w);
         let line = serde_json::to_string(&job).map_err(|e| Error::Internal(e.to_string()))? + "\n";
         let _ = ctl.write_all(line.as_bytes());
         let started = Instant::now();
         Ok(Run {
+            _jail: jail,
             tree: Tree::new(child.id() as i32),
             child,
             rx,
@@ -318,7 +341,7 @@ impl Run {
 
     /// Asks the check process for every thread's stack (faulthandler on SIGUSR1) before the kill.
     fn dump_stacks(&mut self) {
-        if let Some(pid) = self.check_pid {
+        if let Some(pid) = self.check_pid.and_then(|p| self.tree.host_pid(p)) {
             // Thread names first (a Python handler, when the main thread can still run one), then stacks.
             let names = PathBuf::from(format!("{}.names", self.stacks_path.display()));
             if kill(Pid::from_raw(pid), Signal::SIGUSR2).is_ok() {
@@ -414,6 +437,26 @@ impl Drop for Run {
         let _ = self.child.try_wait();
         interrupt::remove_root(self.tree.root());
     }
+}
+
+/// Copies a lab's check file beside the run's directory (read-only to the run; nothing of the course's own
+/// tree is readable from a run), with the helper modules beside it when it is a lab's own `checks.py`.
+/// Returns the copy's path.
+fn copy_checks(checks: &Path, run_dir: &Path) -> Result<PathBuf> {
+    let name = run_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = run_dir.with_file_name(format!("{name}.checks"));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut files = vec![checks.to_path_buf()];
+    if checks.file_name().is_some_and(|n| n == "checks.py") {
+        if let Some(Ok(rd)) = checks.parent().map(std::fs::read_dir) {
+            files.extend(rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "py") && p != checks));
+        }
+    }
+    for f in &files {
+        let to = dir.join(f.file_name().unwrap_or_default());
+        std::fs::copy(f, &to).map_err(|e| Error::io(f, e))?;
+    }
+    Ok(dir.join(checks.file_name().unwrap_or_default()))
 }
 
 /// Reads nonce-stamped JSON lines from the result pipe on a thread of its own.

@@ -118,6 +118,21 @@ impl Tree {
         usage
     }
 
+    /// The machine's pid of the member that its own PID namespace calls `inner` (the harness reports the
+    /// pid it sees; in the run's namespace that is not the grader's). Without a namespace, `inner` itself.
+    pub fn host_pid(&mut self, inner: i32) -> Option<i32> {
+        self.refresh();
+        self.members.keys().copied().find(|&pid| {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let ns: Vec<i32> = status
+                .lines()
+                .find_map(|l| l.strip_prefix("NSpid:"))
+                .map(|l| l.split_whitespace().filter_map(|x| x.parse().ok()).collect())
+                .unwrap_or_default();
+            ns.last() == Some(&inner) && (ns.len() > 1 || pid == inner)
+        })
+    }
+
     /// Live members other than the root, with their command lines.
     pub fn others_alive(&mut self) -> Vec<(i32, String)> {
         self.refresh();

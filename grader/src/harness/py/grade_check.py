@@ -125,6 +125,9 @@ class Ctx:
                     fn()
                 except BaseException as exc:  # noqa: B036 - reported to the check
                     errors.append((name, exc))
+                tripwire = sys.modules.get("grade_tamper") and sys.modules["grade_tamper"].current()
+                if tripwire is not None:
+                    tripwire.check_tracer("thread %s" % name)
             threads.append(threading.Thread(target=body, name=name, daemon=True))
         for t in threads:
             t.start()
@@ -267,13 +270,23 @@ class Injector:
         return self._local
 
     def __enter__(self):
+        import grade_tamper
         self._interval = sys.getswitchinterval()
         sys.setswitchinterval(1e-5)
         threading.settrace(self._global)
         sys.settrace(self._global)
+        self._tripwire = grade_tamper.current()
+        if self._tripwire is not None:
+            self._tripwire.tracing = self._global
         return self
 
     def __exit__(self, *exc):
+        tw = self._tripwire
+        if tw is not None:
+            tw.check_tracer("the check's main thread")
+            tw.tracing = None
+            if threading._trace_hook != self._global:  # a bound method: equal, not the same object
+                tw.findings.append({"what": "switched the grader's tracing off for new threads (threading.settrace)"})
         sys.settrace(None)
         threading.settrace(None)
         sys.setswitchinterval(self._interval)
@@ -322,6 +335,7 @@ def _loc(loc):
 
 def run(job, chan, ctl):
     root = os.path.realpath(job["root"])
+    chan.send("student-root", root=root + os.sep)
     sys.path.insert(0, root)
     os.chdir(root)
     stacks = open(job["stacks"], "w")
@@ -352,10 +366,12 @@ def run(job, chan, ctl):
     if start_method:
         import multiprocessing
         multiprocessing.set_start_method(start_method, force=True)
+    import grade_tamper
+    tripwire = grade_tamper.arm(sys.modules[__name__], chan, root + os.sep, job["checks"], instrumented)
     checks = load_checks(job["checks"])
     fn = getattr(checks, job["check"])
     if job["mode"] == "bench":
-        return bench(job, chan, ctl, fn, root)
+        return bench(job, chan, ctl, fn, root, tripwire)
 
     trace = job.get("trace")
     lock_order = instrumented and job.get("lock_order", False)
@@ -367,6 +383,7 @@ def run(job, chan, ctl):
         ctx.start_method = start_method
         random.seed(seed)
         shm_log = _watch_shared_memory(job["stacks"] + ".shm")
+        shm_before = _shm()
         if job.get("memory"):
             chan.send("baseline", bytes=grade_procs.status_kb(os.getpid(), "VmRSS") * 1024 + grade_procs.status_kb(os.getppid(), "VmRSS") * 1024)
         if lock_order:
@@ -388,15 +405,20 @@ def run(job, chan, ctl):
         # Objects the student dropped (a terminated Pool, say) release their semaphores and segments when
         # collected; the run ends with os._exit, which would otherwise skip that and look like a leak.
         gc.collect()
-        leaked_shm = sorted(_shm() & shm_log.created())
+        # In the run's own /dev/shm (a private tmpfs) every new entry is the run's, whatever made it
+        # (SharedMemory, a raw shm_open, a plain file); in the machine's shared one, only the segments
+        # this run's SharedMemory objects made can be told apart from other programs'.
+        created = _shm() - shm_before if job.get("private_shm") else shm_log.created()
+        leaked_shm = sorted(_shm() & created)
         if ok and leaked_shm:
             time.sleep(0.2)  # a segment being unlinked right now is not a leak
             leaked_shm = sorted(_shm() & set(leaked_shm))
         if ok and leaked_shm:
             ok = False
-            message = "%d shared-memory segment(s) left in /dev/shm after the run: %s" % (
+            message = "%d shared-memory object(s) left in /dev/shm after the run: %s" % (
                 len(leaked_shm), ", ".join(leaked_shm[:5]))
-            hint = "close() every SharedMemory in each process and unlink() it once, in the creator"
+            hint = "close() every SharedMemory in each process and unlink() it once, in the creator; " \
+                "leave nothing else in /dev/shm"
             for name in leaked_shm:
                 try:
                     os.unlink(os.path.join("/dev/shm", name))
@@ -412,8 +434,12 @@ def run(job, chan, ctl):
             children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
             chan.send("peak", bytes=grade_procs.status_kb(os.getpid(), "VmHWM") * 1024 + children
                       + grade_procs.status_kb(os.getppid(), "VmRSS") * 1024)
+        touched = grade_tamper.verdict(tripwire)
+        if touched:
+            ok = False
+            message, hint, loc, touched = touched
         chan.send("run", index=index, seed=seed, ok=ok, message=message, hint=hint,
-                  location=_loc(loc), diagnosis=diagnosis)
+                  location=_loc(loc), diagnosis=diagnosis, tampered=touched)
         if exited:
             break
     leaked = _wait_children(job.get("leak_grace", 0.5))
@@ -497,7 +523,7 @@ def _wait_children(grace):
         time.sleep(0.02)
 
 
-def bench(job, chan, ctl, fn, root):
+def bench(job, chan, ctl, fn, root, tripwire):
     ctx = Ctx(job.get("params"), job["seeds"][0], root, job.get("http"))
     ok, message, hint, loc, _ = run_once(lambda c: c.__setattr__("workload", fn(c)), ctx, root)
     workload = getattr(ctx, "workload", None)
@@ -532,4 +558,10 @@ def bench(job, chan, ctl, fn, root):
         cpu = (c1.user - c0.user) + (c1.system - c0.system) + \
             (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
         chan.send("sample", seconds=elapsed / n, iterations=n, cpu_seconds=cpu / n)
+    import grade_tamper
+    touched = grade_tamper.verdict(tripwire)
+    if touched:
+        message, hint, loc, touched = touched
+        chan.send("run", index=0, seed=ctx.seed, ok=False, message=message, hint=hint, location=_loc(loc),
+                  tampered=touched)
     chan.send("done")

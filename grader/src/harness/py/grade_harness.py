@@ -18,25 +18,55 @@ CONTROL_FD = 4
 
 
 class Channel:
-    """Writes nonce-stamped JSON lines on a descriptor the student's code does not know about."""
+    """Writes nonce-stamped JSON lines on a descriptor the student's code does not know about.
+
+    The descriptor and the nonce live in a closure, not in attributes, and `send` works only when called
+    from the harness's own files: the student's code that finds the channel (walking frames up from its
+    import, say) and calls it gets its call refused and reported as tampering, with its file and line."""
 
     def __init__(self, fd, nonce):
-        self._fd = fd
-        self._nonce = nonce
-        self._lock = threading._allocate_lock()  # raw lock: never instrumented
+        self._fd = fd  # the descriptor number only: the tripwire watches opens of it
+        self.send = _sender(fd, nonce)
 
-    def send(self, kind, **fields):
-        fields["type"] = kind
-        fields["nonce"] = self._nonce
+
+def _sender(fd, nonce):
+    lock = threading._allocate_lock()  # raw lock: never instrumented
+    harness = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    student = []
+
+    def write(fields):
         data = (json.dumps(fields, default=repr) + "\n").encode()
-        with self._lock:
+        with lock:
             view = memoryview(data)
             while view:
                 try:
-                    n = os.write(self._fd, view)
+                    n = os.write(fd, view)
                 except InterruptedError:
                     continue
                 view = view[n:]
+
+    def send(kind, **fields):
+        caller = sys._getframe(1)
+        if not caller.f_code.co_filename.startswith(harness):
+            where = None
+            frame = caller
+            while frame is not None and where is None:
+                if student and frame.f_code.co_filename.startswith(student[0]):
+                    where = {"file": os.path.relpath(frame.f_code.co_filename, student[0]),
+                             "line": frame.f_lineno, "function": frame.f_code.co_name}
+                frame = frame.f_back
+            what = "called the grader's result channel (a forged %r message)" % (kind,)
+            write({"type": "run", "nonce": nonce, "index": -1, "ok": False, "seed": None,
+                   "message": "tampered: the submission " + what, "location": where,
+                   "tampered": [dict(where or {}, what=what)]})
+            return
+        if kind == "student-root":
+            student[:] = [fields["root"]]
+            return
+        fields["type"] = kind
+        fields["nonce"] = nonce
+        write(fields)
+    return send
 
 
 def _hide_fd(fd):
@@ -63,13 +93,14 @@ def main():
     # escapes with setsid() and loses its parent comes back to it, is reported and killed.
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     _become_subreaper()
+    supervisor = os.getpid()
     pid = os.fork()
     if pid:
         if ctl is not None:
             ctl.close()
         supervise(pid, Channel(_hide_fd(RESULT_FD), nonce))
     signal.signal(signal.SIGUSR1, signal.SIG_DFL)
-    _die_with_parent()
+    _die_with_parent(supervisor)
     chan = Channel(_hide_fd(RESULT_FD), nonce)
     del nonce
     chan.send("hello", pid=os.getpid(), python=sys.version.split()[0])
@@ -91,15 +122,17 @@ def _become_subreaper():
         pass
 
 
-def _die_with_parent():
-    """If the supervisor is killed (say, by the student's os.kill(os.getppid(), ...)), this process dies at
-    once: otherwise it would be adopted by the grader and its next getppid() would be the grader."""
+def _die_with_parent(supervisor):
+    """If the supervisor is killed (say, by the student's os.kill(os.getppid(), ...) where the run has no
+    PID namespace of its own), this process dies at once: otherwise it would be adopted by the grader and
+    its next getppid() would be the grader. (In the run's namespace the supervisor is process 1, which
+    the namespace's own processes cannot kill.)"""
     try:
         import ctypes
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     except Exception:
         pass
-    if os.getppid() == 1:  # the supervisor was already gone
+    if os.getppid() != supervisor:  # the supervisor was already gone
         os._exit(1)
 
 
@@ -115,13 +148,19 @@ def _my_children():
 
 
 def supervise(pid, chan):
-    """Waits for the check process, then reports and kills whatever it left behind; relays its status."""
+    """Waits for the check process, then reports and kills whatever it left behind; relays its status.
+    Orphans come to the supervisor (the namespace's process 1, or the subreaper): each is reaped as it
+    exits, so pid hopping leaves no zombie behind."""
     while True:
         try:
-            _, status = os.waitpid(pid, 0)
-            break
+            done, status = os.waitpid(-1, 0)
         except InterruptedError:
             continue
+        except ChildProcessError:  # cannot happen while the check process lives
+            status = 0
+            break
+        if done == pid:
+            break
     # multiprocessing's helpers (resource tracker, forkserver) outlive the check process by design and
     # exit on their own once they see it gone (the tracker reports leaks then): they get a longer grace
     # and are never counted as strays.
