@@ -13,6 +13,7 @@ const FILES: &[(&str, &str)] = &[
     ("grade_oracles.py", include_str!("harness/py/grade_oracles.py")),
     ("grade_sched.py", include_str!("harness/py/grade_sched.py")),
     ("grade_procs.py", include_str!("harness/py/grade_procs.py")),
+    ("grade_resources.py", include_str!("harness/py/grade_resources.py")),
 ];
 
 /// Writes the harness into `dir`; returns the entry script.

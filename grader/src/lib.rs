@@ -38,7 +38,7 @@ pub fn run() -> i32 {
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("grade: error: {e}");
+            eprintln!("grade: error: {}", report::text::safe(&e.to_string()));
             e.code()
         }
     }

@@ -9,6 +9,7 @@ pub mod capture;
 pub mod exclusive;
 pub mod interrupt;
 pub mod procs;
+mod results;
 pub mod sandbox;
 pub mod timing;
 
@@ -19,10 +20,11 @@ use nix::sys::resource::{setrlimit, Resource};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use procs::Tree;
+use results::{read_results, Line};
 use serde_json::Value;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -121,11 +123,6 @@ pub struct Run {
     stop: Option<Stop>,
     exit: Option<ExitStatus>,
     last_scan: Instant,
-}
-
-enum Line {
-    Msg(Value),
-    Forged,
 }
 
 fn nonce() -> String {
@@ -414,29 +411,4 @@ impl Drop for Run {
         let _ = self.child.try_wait();
         interrupt::remove_root(self.tree.root());
     }
-}
-
-/// Reads nonce-stamped JSON lines from the result pipe on a thread of its own.
-fn read_results(fd: OwnedFd, nonce: String) -> mpsc::Receiver<Line> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let reader = BufReader::new(File::from(fd).take(256 * 1024 * 1024));
-        for line in reader.split(b'\n') {
-            let Ok(line) = line else { break };
-            let parsed: Option<Value> = serde_json::from_slice(&line).ok();
-            let msg = match parsed {
-                Some(mut v) if v["nonce"] == nonce.as_str() => {
-                    if let Some(o) = v.as_object_mut() {
-                        o.remove("nonce");
-                    }
-                    Line::Msg(v)
-                }
-                _ => Line::Forged,
-            };
-            if tx.send(msg).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
