@@ -199,7 +199,7 @@ fn check(labs: &[String], common: &Common) -> Result<i32> {
             Err(why) => {
                 failed += 1;
                 println!("{} {:<48} {secs:5.1} s", paint(color, "31", "FAIL"), trial.name());
-                for line in why.lines() {
+                for line in report::text::safe(&why).lines() {
                     println!("       {line}");
                 }
             }

@@ -105,12 +105,19 @@ fn open_beneath(root: &Path, rel: &Path) -> std::result::Result<File, Unreadable
             // SAFETY: as above.
             Ok(next) => fd = unsafe { OwnedFd::from_raw_fd(next) },
             Err(Errno::ELOOP) => return Err(Unreadable::NotRegular("a symbolic link")),
+            // A directory's place taken by a link: O_DIRECTORY | O_NOFOLLOW says ENOTDIR.
+            Err(Errno::ENOTDIR) if is_link(&fd, name) => return Err(Unreadable::NotRegular("a symbolic link")),
             Err(Errno::ENOENT | Errno::ENOTDIR) => return Err(Unreadable::Missing),
             Err(Errno::ENXIO) => return Err(Unreadable::NotRegular("a socket")),
             Err(e) => return Err(Unreadable::Io(e.into())),
         }
     }
     Ok(File::from(fd))
+}
+
+fn is_link(dir: &OwnedFd, name: &std::ffi::OsStr) -> bool {
+    nix::sys::stat::fstatat(Some(dir.as_raw_fd()), name, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW)
+        .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFLNK)
 }
 
 /// The bytes of the regular file `rel` of the submission at `root`: at most `cap` of them, else `TooLarge`.
@@ -170,4 +177,31 @@ pub fn copy(from: &Path, files: &[PathBuf], to: &Path) -> Result<()> {
 
 pub fn python_files(files: &[PathBuf]) -> Vec<String> {
     files.iter().filter(|f| f.extension().is_some_and(|x| x == "py")).map(|f| f.to_string_lossy().into_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_fifos_and_big_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("real")).unwrap();
+        std::fs::write(root.join("real/a.py"), "x = 1\n").unwrap();
+        std::os::unix::fs::symlink(root.join("real"), root.join("link")).unwrap();
+        std::os::unix::fs::symlink(root.join("real/a.py"), root.join("b.py")).unwrap();
+        nix::unistd::mkfifo(&root.join("fifo"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        assert_eq!(read_capped(root, Path::new("real/a.py"), 100).unwrap(), b"x = 1\n");
+        assert!(matches!(read_capped(root, Path::new("link/a.py"), 100), Err(Unreadable::NotRegular("a symbolic link"))));
+        assert!(matches!(read_capped(root, Path::new("b.py"), 100), Err(Unreadable::NotRegular("a symbolic link"))));
+        assert!(matches!(read_capped(root, Path::new("fifo"), 100), Err(Unreadable::NotRegular("a FIFO"))));
+        assert!(matches!(read_capped(root, Path::new("real/a.py"), 3), Err(Unreadable::TooLarge { cap: 3 })));
+        assert!(matches!(read_capped(root, Path::new("none"), 3), Err(Unreadable::Missing)));
+        assert!(matches!(read_capped(root, Path::new("../x"), 3), Err(Unreadable::NotRegular(_))));
+        // Listed as a file, then swapped for a link: the copy leaves it out rather than follow it.
+        let to = tempfile::tempdir().unwrap();
+        copy(root, &[PathBuf::from("b.py"), PathBuf::from("real/a.py")], to.path()).unwrap();
+        assert!(!to.path().join("b.py").exists() && to.path().join("real/a.py").exists());
+    }
 }

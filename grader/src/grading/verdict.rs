@@ -141,8 +141,8 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
     } else if let Some(first) = failed.first() {
         r.status = Status::Failed;
         r.seed = first["seed"].as_u64();
-        // Capped before anything is added to it, so the cut it says is the whole cut.
-        let msg = crate::report::text::cap_head(first["message"].as_str().unwrap_or("the check failed"), bounds::MESSAGE).into_owned();
+        // Capped before the replay's seed is added to it, so that stays whole.
+        let msg = crate::report::text::cap_head(first["message"].as_str().unwrap_or("the check failed"), bounds::MESSAGE - 512).into_owned();
         r.message = Some(if unit.seeds.len() > 1 {
             let schedule = unit.trace.map(|p| format!(", yield probability {p}")).unwrap_or_default();
             format!(

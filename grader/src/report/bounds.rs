@@ -137,4 +137,26 @@ mod tests {
         assert!(s.len() < MESSAGE + 40);
         assert!(s.ends_with("… [cut 3,995,904 bytes]"), "{}", &s[s.len() - 40..]);
     }
+
+    #[test]
+    fn a_report_over_the_cap_loses_its_outputs_first_and_says_so() {
+        let test = |id: &str, out: usize| {
+            serde_json::json!({"id": id, "name": id, "category": "completion_quality", "kind": "deterministic",
+                "status": "failed", "points": 0.0, "max_points": 1.0, "duration_ms": 0, "runs": 1, "failed_runs": 1,
+                "message": "m".repeat(3000), "visibility": "visible",
+                "output": {"stdout": "o".repeat(out), "stderr": "", "truncated": false}})
+        };
+        let mut r: Report = serde_json::from_value(serde_json::json!({
+            "schema": "grade-report/1", "lab": "lab-0.1", "title": "t", "submission": {"path": "p", "sha256": "s"},
+            "grader": {"version": "v", "python": "3.11", "seed": 1}, "duration_ms": 0,
+            "compile": {"ok": true, "errors": []}, "score": 0.0, "max_score": 100.0, "groups": [], "categories": [],
+            "tests": [test("a", 100), test("b", 600_000), test("c", 600_000)]}))
+        .unwrap();
+        fit(&mut r, 1 << 20);
+        assert!(size(&r) <= 1 << 20);
+        assert_eq!(r.tests[0].output.as_ref().unwrap().stdout.len(), 100, "the small output stays");
+        let cut = r.tests.iter().filter_map(|t| t.output.as_ref()).filter(|o| o.stdout.starts_with("[cut 600,000 bytes: the report was over 1 MiB]")).count();
+        assert_eq!(cut, 1, "one big output was enough");
+        assert_eq!(r.tests[1].message.as_ref().unwrap().len(), 3000, "messages stay when outputs were enough");
+    }
 }

@@ -19,12 +19,20 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// A cut already made (by the harness, or an earlier cap): the text before its mark and the bytes it cut.
-fn earlier_cut(s: &str) -> Option<(&str, u64)> {
-    let body = s.strip_suffix(MARK_CLOSE)?;
-    let at = body.rfind(MARK_OPEN)?;
-    let n = body[at + MARK_OPEN.len()..].replace(',', "").parse().ok()?;
-    Some((&s[..at], n))
+/// The bytes of `dropped` that were the student's: its length, with each earlier cut's mark in it (by the
+/// harness, or an earlier cap) counted as the bytes that cut said it left out.
+fn dropped_bytes(dropped: &str) -> u64 {
+    let mut total = dropped.len() as u64;
+    let mut rest = dropped;
+    while let Some(at) = rest.find(MARK_OPEN) {
+        rest = &rest[at + MARK_OPEN.len()..];
+        let Some(end) = rest.find(MARK_CLOSE) else { break };
+        if let Ok(n) = rest[..end].replace(',', "").parse::<u64>() {
+            total = total - (MARK_OPEN.len() + end + MARK_CLOSE.len()) as u64 + n;
+            rest = &rest[end + MARK_CLOSE.len()..];
+        }
+    }
+    total
 }
 
 fn floor_boundary(s: &str, mut i: usize) -> usize {
@@ -40,10 +48,8 @@ pub fn cap_head(s: &str, max: usize) -> Cow<'_, str> {
     if s.len() <= max {
         return Cow::Borrowed(s);
     }
-    let (body, before) = earlier_cut(s).unwrap_or((s, 0));
-    let keep = floor_boundary(body, max.min(body.len()));
-    let cut = (body.len() - keep) as u64 + before;
-    Cow::Owned(format!("{}{MARK_OPEN}{}{MARK_CLOSE}", &body[..keep], thousands(cut)))
+    let keep = floor_boundary(s, max);
+    Cow::Owned(format!("{}{MARK_OPEN}{}{MARK_CLOSE}", &s[..keep], thousands(dropped_bytes(&s[keep..]))))
 }
 
 /// The last `max` bytes of `s` (at a character boundary), after a line `[cut N bytes] …`.
@@ -145,6 +151,7 @@ mod tests {
         assert_eq!(cap_head("abcdef", 2), "ab… [cut 4 bytes]");
         assert_eq!(cap_head(&format!("{}… [cut 1,000 bytes]", "x".repeat(50)), 10), "xxxxxxxxxx… [cut 1,040 bytes]");
         assert_eq!(cap_head("ééé", 3), "é… [cut 4 bytes]");
+        assert_eq!(cap_head(&format!("{}… [cut 1,000 bytes] (run 2)", "x".repeat(50)), 10), "xxxxxxxxxx… [cut 1,048 bytes]");
         assert_eq!(cap_tail("abcdef", 2), "[cut 4 bytes] …\nef");
         assert_eq!(thousands(3_998_211), "3,998,211");
         assert_eq!(thousands(999), "999");

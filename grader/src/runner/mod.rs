@@ -382,9 +382,10 @@ impl Run {
         let wait = Duration::from_millis(500);
         let stdout = self.stdout.take().map(|d| d.finish(wait)).unwrap_or_default();
         let stderr = self.stderr.take().map(|d| d.finish(wait)).unwrap_or_default();
-        let stacks = std::fs::read_to_string(&self.stacks_path).ok().filter(|s| !s.trim().is_empty());
-        let thread_names = std::fs::read(format!("{}.names", self.stacks_path.display()))
-            .ok()
+        let stacks = results::read_run_file(&self.stacks_path, 4 << 20)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .filter(|s| !s.trim().is_empty());
+        let thread_names = results::read_run_file(&PathBuf::from(format!("{}.names", self.stacks_path.display())), 1 << 20)
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
         timing::add(self.started.elapsed(), self.hello_at);

@@ -1,6 +1,7 @@
 //! The result channel's reader: nonce-stamped JSON lines from the harness, parsed on a thread of their
 //! own. A line that does not parse as it stands (a lone surrogate escape such as `\ud800` from a student's
 //! string, or bytes that are not UTF-8) is mended rather than lost: U+FFFD in place of what cannot be.
+//! Also the files a run leaves beside its copy (stacks, thread names), read as safely as a submission's.
 use serde_json::Value;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -34,6 +35,13 @@ pub(super) fn read_results(fd: OwnedFd, nonce: String) -> mpsc::Receiver<Line> {
         }
     });
     rx
+}
+
+/// A file the harness wrote in the run's directory, where the student's code can write too (and put a
+/// link or a FIFO in its place): read without following links or blocking, at most `cap` bytes.
+pub(super) fn read_run_file(path: &std::path::Path, cap: u64) -> Option<Vec<u8>> {
+    let (dir, name) = (path.parent()?, path.file_name()?);
+    crate::submission::read_capped(dir, std::path::Path::new(name), cap).ok()
 }
 
 /// One line as JSON: as it stands, else mended.
