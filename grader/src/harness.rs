@@ -14,6 +14,7 @@ const FILES: &[(&str, &str)] = &[
     ("grade_sched.py", include_str!("harness/py/grade_sched.py")),
     ("grade_procs.py", include_str!("harness/py/grade_procs.py")),
     ("grade_tamper.py", include_str!("harness/py/grade_tamper.py")),
+    ("grade_resources.py", include_str!("harness/py/grade_resources.py")),
 ];
 
 /// Writes the harness into `dir`; returns the entry script.

@@ -38,7 +38,7 @@ pub fn run() -> i32 {
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("grade: error: {e}");
+            eprintln!("grade: error: {}", report::text::safe(&e.to_string()));
             e.code()
         }
     }
@@ -199,7 +199,7 @@ fn check(labs: &[String], common: &Common) -> Result<i32> {
             Err(why) => {
                 failed += 1;
                 println!("{} {:<48} {secs:5.1} s", paint(color, "31", "FAIL"), trial.name());
-                for line in why.lines() {
+                for line in report::text::safe(&why).lines() {
                     println!("       {line}");
                 }
             }

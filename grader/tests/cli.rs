@@ -705,3 +705,157 @@ fn on_github_actions_failures_are_annotations_on_the_students_lines() {
     let quiet = grade().args(["lab-0.1", "--format", "json", "--specs"]).arg(specs()).arg("--submission").arg(&dir).output().unwrap();
     assert!(!String::from_utf8_lossy(&quiet.stderr).contains("::error"), "only on GitHub Actions");
 }
+
+// Issue 9, item 5: bounded, safe inputs and outputs.
+
+/// The reference solution of lab-0.1 in a temp dir (its code only), for a test to add hostile files to.
+fn solution_code_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(data().join("course/solutions/lab-0.1/student.py"), dir.path().join("student.py")).unwrap();
+    dir
+}
+
+/// Grades lab-0.1 in JSON, killed after `secs`: a grader that blocks or balloons fails the test, never hangs it.
+fn report_within(dir: &Path, secs: u64) -> Value {
+    let out = grade()
+        .timeout(std::time::Duration::from_secs(secs))
+        .args(["lab-0.1", "--format", "json", "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(dir)
+        .output()
+        .expect("grade runs");
+    assert_eq!(out.status.code(), Some(0), "finished in {secs} s; stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
+
+#[test]
+fn issue_9_quiz_and_design_through_symbolic_links_earn_nothing() {
+    let dir = solution_code_copy();
+    std::os::unix::fs::symlink(data().join("course/solutions/lab-0.1/quiz.yaml"), dir.path().join("quiz.yaml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("DESIGN.md")).unwrap();
+    let r = report_within(dir.path(), 60);
+    let quiz = test(&r, "quiz");
+    assert_eq!((quiz["status"].as_str(), quiz["points"].as_f64()), (Some("failed"), Some(0.0)), "{quiz}");
+    assert!(quiz["message"].as_str().unwrap().contains("quiz.yaml is not a regular file (a symbolic link)"), "{quiz}");
+    let design = test(&r, "design");
+    assert_eq!(design["points"], 0.0, "{design}");
+    assert!(design["message"].as_str().unwrap().contains("DESIGN.md is not a regular file (a symbolic link)"), "{design}");
+    assert_eq!(status(&r, "run"), "passed", "the code is still graded");
+}
+
+#[test]
+fn issue_9_a_fifo_quiz_or_design_never_blocks_the_grader() {
+    let dir = solution_code_copy();
+    for name in ["quiz.yaml", "DESIGN.md"] {
+        nix::unistd::mkfifo(&dir.path().join(name), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    }
+    let r = report_within(dir.path(), 60);
+    assert_eq!(test(&r, "quiz")["points"], 0.0);
+    assert!(test(&r, "quiz")["message"].as_str().unwrap().contains("(a FIFO)"), "{}", test(&r, "quiz"));
+    assert!(test(&r, "design")["message"].as_str().unwrap().contains("(a FIFO)"), "{}", test(&r, "design"));
+}
+
+#[test]
+fn issue_9_a_huge_exception_message_is_cut_and_says_so() {
+    let out = grade()
+        .args(["lab-0.1", "--format", "json", "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(submission("huge-message"))
+        .output()
+        .unwrap();
+    assert!(out.stdout.len() < 64 * 1024, "the report takes {} bytes", out.stdout.len());
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for id in ["run", "stress"] {
+        let t = test(&r, id);
+        assert_eq!(t["status"], "failed", "{t}");
+        let m = t["message"].as_str().unwrap();
+        assert!(m.len() < 5 * 1024, "{id}: {} bytes", m.len());
+        // ValueError's 4,000,000 x's and the location after them: all but the 4 KiB kept are counted.
+        let cut: u64 = m.split("… [cut ").nth(1).unwrap().split(" bytes]").next().unwrap().replace(',', "").parse().unwrap();
+        assert!((3_990_000..4_000_100).contains(&cut), "{id}: cut {cut}: {}", &m[m.len() - 120..]);
+    }
+}
+
+/// Lines a GitHub runner would take as workflow commands (leading white space is trimmed).
+fn command_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.trim_start().starts_with("::") || l.trim_start().starts_with("##[")).collect()
+}
+
+fn controls(text: &str) -> Vec<char> {
+    text.chars().filter(|&c| c.is_control() && c != '\n' && c != '\t').collect()
+}
+
+#[test]
+fn issue_9_student_text_is_shown_never_obeyed_in_every_format() {
+    for format in ["human", "json", "junit", "gradescope"] {
+        let out = grade()
+            .env("GITHUB_ACTIONS", "true")
+            .args(["lab-0.1", "--verbose", "--format", format, "--specs"])
+            .arg(specs())
+            .arg("--submission")
+            .arg(submission("hostile-text"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(controls(&stdout), vec![], "{format}: {stdout}");
+        assert_eq!(controls(&stderr), vec![], "{format}: {stderr}");
+        assert_eq!(command_lines(&stdout), Vec::<&str>::new(), "{format}");
+        // stderr: the grader's own annotations only, each with the student's text escaped on its one line.
+        let annotations = command_lines(&stderr);
+        assert!(annotations.iter().all(|l| l.starts_with("::error ") || l.starts_with("::warning ")), "{format}: {annotations:?}");
+        let run = annotations.iter().find(|l| l.contains("title=lab-0.1 run%3A failed")).expect("the run's annotation");
+        let message = run.split_once("::").unwrap().1.split_once("::").unwrap().1;
+        assert!(message.contains(r"ValueError: boom \x1b[2J\x1b]0;pwned title\x07\x00\u{9b}31m\x7f%0A\x3a:error::pwned%0A"), "{run}");
+        match format {
+            "human" => {
+                assert!(stdout.contains(r"\x1b]0;pwned title\x07"), "the text is shown, escaped: {stdout}");
+                assert!(stdout.contains("--- stdout ---") && stdout.contains(r"out \x1b[2J"), "{stdout}");
+            }
+            "json" => {
+                let r: Value = serde_json::from_str(&stdout).unwrap();
+                let m = test(&r, "run")["message"].as_str().unwrap().to_string();
+                assert!(m.contains("\x1b]0;pwned title\x07\0\u{9b}31m\x7f\n::error::pwned"), "the data is kept as it was: {m:?}");
+            }
+            "junit" => {
+                quick_junit::Report::deserialize_from_str(&stdout).expect("valid JUnit XML");
+                assert!(stdout.contains(r"\x3a:add-mask::x"), "{stdout}");
+            }
+            _ => {
+                let r: Value = serde_json::from_str(&stdout).unwrap();
+                assert!(r["tests"][0]["output"].as_str().unwrap().contains(r"\x3a:stop-commands::y\r"), "{stdout}");
+            }
+        }
+    }
+}
+
+#[test]
+fn issue_9_a_lone_surrogate_never_loses_a_result() {
+    let r = report(&submission("lone-surrogate"));
+    for id in ["run", "stress"] {
+        let t = test(&r, id);
+        assert_eq!(t["status"], "failed", "{t}");
+        assert!(t["message"].as_str().unwrap().contains("half a pair: \u{fffd} here"), "{t}");
+        assert_eq!(t["location"], "student.py:2", "{t}");
+    }
+}
+
+#[test]
+fn issue_9_base_exceptions_and_used_up_descriptors_are_the_students_failures() {
+    for (sub, words) in [
+        ("interrupt-on-import", &["importing student raised KeyboardInterrupt", "student.py:1"][..]),
+        ("base-exception", &["Boom: out of the blue", "student.py:6"][..]),
+        ("fd-exhaustion", &["no free file descriptor"][..]),
+    ] {
+        let r = report(&submission(sub));
+        for id in ["run", "stress"] {
+            let t = test(&r, id);
+            assert!(t["status"] == "failed" || t["status"] == "crashed", "{sub} {id}: {t}");
+            let m = t["message"].as_str().unwrap();
+            assert!(words.iter().all(|w| m.contains(w)), "{sub} {id}: {t}");
+        }
+    }
+}

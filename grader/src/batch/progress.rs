@@ -31,7 +31,8 @@ impl Progress {
             Entry::Graded(r) => format!("{:>6.2}  already graded", r.score),
             Entry::Failed { message, .. } => format!(" error  {}", message.lines().next().unwrap_or_default()),
         };
-        let line = format!("[{n:>3}/{}] {:<24} {what}", self.total, entry.student());
+        // A folder's name and an error's message are the student's: shown, never obeyed.
+        let line = crate::report::text::safe(&format!("[{n:>3}/{}] {:<24} {what}", self.total, entry.student())).into_owned();
         match &self.bar {
             Some(bar) => {
                 bar.println(line);

@@ -145,7 +145,7 @@ impl Grader {
         let scores = score::score(&tests);
         let machine = crate::machine::get();
         let l = &spec.limits;
-        Ok(Report {
+        let mut report = Report {
             schema: model::SCHEMA.into(),
             lab: spec.id.clone(),
             title: spec.title.clone(),
@@ -177,7 +177,9 @@ impl Grader {
             groups: scores.groups,
             categories: scores.categories,
             tests,
-        })
+        };
+        crate::report::bounds::fit(&mut report, crate::report::bounds::REPORT);
+        Ok(report)
     }
 
     /// Missing entry files, then every `.py` byte-compiled in one interpreter call.
@@ -206,11 +208,12 @@ impl Grader {
                     return Err(Error::Python(format!(
                         "the compile step did not answer ({}): {}",
                         result.exit_text(),
-                        result.stderr.text.trim()
+                        crate::report::text::safe(&crate::report::text::cap_tail(result.stderr.text.trim(), 4096))
                     )))
                 }
             }
         }
+        errors.iter_mut().for_each(crate::report::bounds::bound_compile_error);
         Ok(Compile { ok: errors.is_empty(), errors })
     }
 
@@ -299,6 +302,7 @@ impl ItemCtx<'_> {
         result.duration_ms = started.elapsed().as_millis() as u64;
         let timing = crate::runner::timing::take();
         result.timing = (timing.run_ms > 0).then_some(timing);
+        crate::report::bounds::bound_result(&mut result);
         result
     }
 

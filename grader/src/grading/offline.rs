@@ -3,8 +3,17 @@ use super::verdict::{blank, grader_error, output_of};
 use crate::report::model::{Compile, Finding, Status, TestResult};
 use crate::runner::RunResult;
 use crate::spec::{self, Answer, Item};
+use crate::submission::{read_capped, Unreadable};
 use std::collections::BTreeMap;
 use std::path::Path;
+
+/// Bytes read of a quiz's answers or a design discussion.
+const TEXT_CAP: u64 = 256 * 1024;
+
+/// A text file of the submission (answers, discussion), read safely; the error says why not.
+fn read_text(dir: &Path, rel: &str) -> Result<String, Unreadable> {
+    read_capped(dir, Path::new(rel), TEXT_CAP).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
 
 pub fn compile_item(item: &Item, compile: &Compile) -> TestResult {
     if compile.ok {
@@ -29,7 +38,6 @@ pub fn manual(item: &Item) -> TestResult {
 
 pub fn quiz(item: &Item, dir: &Path) -> TestResult {
     let Some(quiz) = &item.quiz else { return grader_error(item, "quiz item without questions") };
-    let path = dir.join(&quiz.answers_file);
     let keyless: Vec<&str> = quiz.questions.iter().filter(|(_, q)| q.answer.is_none()).map(|(id, _)| id.as_str()).collect();
     if !keyless.is_empty() {
         let mut r = blank(item, Status::Pending);
@@ -40,11 +48,16 @@ pub fn quiz(item: &Item, dir: &Path) -> TestResult {
         return r;
     }
     let mut r = blank(item, Status::Failed);
-    let text = match std::fs::read_to_string(&path) {
+    let text = match read_text(dir, &quiz.answers_file) {
         Ok(t) => t,
-        Err(_) => {
+        Err(Unreadable::Missing) => {
             r.message = Some(format!("no {} in the submission", quiz.answers_file));
             r.hint = Some(format!("copy {} from the starter and fill in each answer", quiz.answers_file));
+            return r;
+        }
+        Err(e) => {
+            r.message = Some(format!("{}: the answers must be in the file itself", e.describe(&quiz.answers_file)));
+            r.hint = Some(format!("{} must be a plain file of at most {} KiB", quiz.answers_file, TEXT_CAP / 1024));
             return r;
         }
     };
@@ -110,9 +123,19 @@ fn words(text: &str) -> usize {
 pub fn design(item: &Item, dir: &Path) -> TestResult {
     let Some(d) = &item.design else { return grader_error(item, "design item without sections") };
     let mut r = blank(item, Status::Pending);
-    let Ok(text) = std::fs::read_to_string(dir.join(&d.file)) else {
-        r.message = Some(format!("no {} in the submission (provisional 0; an instructor scores this item)", d.file));
-        return r;
+    let text = match read_text(dir, &d.file) {
+        Ok(t) => t,
+        Err(Unreadable::Missing) => {
+            r.message = Some(format!("no {} in the submission (provisional 0; an instructor scores this item)", d.file));
+            return r;
+        }
+        Err(e) => {
+            r.message = Some(format!(
+                "{}: the discussion must be in the file itself (provisional 0; an instructor scores this item)",
+                e.describe(&d.file)
+            ));
+            return r;
+        }
     };
     // Split into (heading, body) at markdown headings.
     let mut sections: Vec<(String, String)> = Vec::new();

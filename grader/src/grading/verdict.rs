@@ -1,14 +1,12 @@
 //! A run's result turned into a verdict: status, points, the first failure's message, the diagnosis.
 use crate::plan::Unit;
+use crate::report::bounds;
 use crate::report::model::{Diagnosis, Output, Status, TestResult, ThreadInfo};
 use crate::runner::{RunResult, Stop};
 use crate::spec::Item;
 use serde_json::Value;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-
-/// Output kept in a report per item.
-const REPORT_OUTPUT: usize = 8 * 1024;
 
 pub fn blank(item: &Item, status: Status) -> TestResult {
     TestResult {
@@ -44,26 +42,15 @@ pub fn grader_error(item: &Item, cause: &str) -> TestResult {
     r
 }
 
-fn tail(s: &str, n: usize) -> String {
-    if s.len() <= n {
-        return s.to_string();
-    }
-    let mut start = s.len() - n;
-    while !s.is_char_boundary(start) {
-        start += 1;
-    }
-    format!("[... {} bytes before]\n{}", start, &s[start..])
-}
-
+/// The run's output as captured; `report::bounds` keeps its tail in the report.
 pub fn output_of(run: &RunResult) -> Option<Output> {
     if run.stdout.total_bytes == 0 && run.stderr.total_bytes == 0 {
         return None;
     }
     Some(Output {
-        stdout: tail(&run.stdout.text, REPORT_OUTPUT),
-        stderr: tail(&run.stderr.text, REPORT_OUTPUT),
-        truncated: run.stdout.truncated || run.stderr.truncated
-            || run.stdout.text.len() > REPORT_OUTPUT || run.stderr.text.len() > REPORT_OUTPUT,
+        stdout: run.stdout.text.clone(),
+        stderr: run.stderr.text.clone(),
+        truncated: run.stdout.truncated || run.stderr.truncated,
     })
 }
 
@@ -160,7 +147,8 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
     } else if let Some(first) = failed.first() {
         r.status = Status::Failed;
         r.seed = first["seed"].as_u64();
-        let msg = first["message"].as_str().unwrap_or("the check failed").to_string();
+        // Capped before the replay's seed is added to it, so that stays whole.
+        let msg = crate::report::text::cap_head(first["message"].as_str().unwrap_or("the check failed"), bounds::MESSAGE - 512).into_owned();
         r.message = Some(if unit.seeds.len() > 1 {
             let schedule = unit.trace.map(|p| format!(", yield probability {p}")).unwrap_or_default();
             format!(

@@ -1,6 +1,9 @@
 //! GitHub Actions workflow commands: each item that did not pass becomes an `::error` (or `::warning` for a
-//! provisional one) on its file and line, so the failure shows on the pull request's diff.
+//! provisional one) on its file and line, so the failure shows on the pull request's diff. Values are
+//! escaped as GitHub requires (`%`, CR, LF; in properties also `:` and `,`) after `text::safe`, so a
+//! student's text stays on the annotation's one line and never reads as a command of its own.
 use super::model::{Report, Status};
+use super::text::safe;
 use std::path::Path;
 
 pub fn render(report: &Report, submission: &Path) -> String {
@@ -36,7 +39,7 @@ pub fn render(report: &Report, submission: &Path) -> String {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    safe(s).replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 fn escape_prop(s: &str) -> String {
@@ -49,5 +52,6 @@ mod tests {
     fn workflow_command_values_are_escaped() {
         assert_eq!(super::escape("a%b\nc"), "a%25b%0Ac");
         assert_eq!(super::escape_prop("x:1,y"), "x%3A1%2Cy");
+        assert_eq!(super::escape("boom\n::error::pwned\x1b[2J"), "boom%0A\\x3a:error::pwned\\x1b[2J");
     }
 }

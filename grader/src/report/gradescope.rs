@@ -1,6 +1,8 @@
 //! Gradescope's `results.json`: the total, and one test per item whose scores add up to it (an item's
-//! points are scaled by its category's weight, as the total is).
+//! points are scaled by its category's weight, as the total is). Text from the submission goes through
+//! `text::safe`, so Gradescope shows a student's escape sequences written out.
 use super::model::{Report, Status, TestResult};
+use super::text::{json_safe, safe};
 use crate::spec::Visibility;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -36,7 +38,7 @@ pub fn render(report: &Report) -> String {
         .collect();
     let mut summary = format!("{}: {} ({:.1}/100)\n", report.lab, report.title, report.score);
     for e in &report.compile.errors {
-        summary.push_str(&format!("{}:{}:{}: {}\n", e.file, e.line, e.column, e.message));
+        summary.push_str(&format!("{}\n", safe(&format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message))));
     }
     let provisional: Vec<&str> =
         report.categories.iter().filter(|c| c.provisional).map(|c| c.id.id()).collect();
@@ -54,7 +56,7 @@ pub fn render(report: &Report) -> String {
         "extra_data": {"grade": {"lab": report.lab, "sha256": report.submission.sha256, "seed": report.grader.seed,
                                  "version": report.grader.version}},
     });
-    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+    json_safe(serde_json::to_string_pretty(&value).unwrap_or_default()) + "\n"
 }
 
 fn round2(x: f64) -> f64 {
@@ -76,5 +78,5 @@ fn output(t: &TestResult) -> String {
     if let Some(o) = &t.manual {
         out.push_str(&format!("\ninstructor's score: {}/{} {}", o.points, t.max_points, o.comment));
     }
-    out
+    safe(&out).into_owned()
 }

@@ -1,5 +1,7 @@
-//! The console report: one line per item, then categories and the total.
+//! The console report: one line per item, then categories and the total. Everything that came from the
+//! submission goes through `text::safe`: the student's escape sequences are shown, never obeyed.
 use super::model::{Report, Status, TestResult};
+use super::text::{safe, safe_indented};
 use super::Style;
 use std::fmt::Write;
 
@@ -29,15 +31,16 @@ fn num(x: f64) -> String {
 fn test_line(out: &mut String, t: &TestResult, style: &Style, width: usize) {
     let (word, color) = label(t.status);
     let pts = format!("{}/{}", num(t.points), num(t.max_points));
+    let pad = " ".repeat(24 + width);
     let reason = t.message.clone().unwrap_or_else(|| t.name.clone());
     let at = match &t.location {
-        Some(l) if !reason.contains(l.as_str()) => format!("  [{l}]"),
+        Some(l) if !reason.contains(l.as_str()) => format!("  [{}]", safe(l)),
         _ => String::new(),
     };
+    let reason = safe_indented(&reason, &pad);
     let _ = writeln!(out, "  {} {:>9}  {:<width$}  {}{}", paint(style, color, &format!("{word:<8}")), pts, t.id, reason, at);
-    let pad = " ".repeat(24 + width);
     if let Some(o) = &t.manual {
-        let comment = if o.comment.is_empty() { String::new() } else { format!(": {}", o.comment) };
+        let comment = if o.comment.is_empty() { String::new() } else { format!(": {}", safe_indented(&o.comment, &pad)) };
         let _ = writeln!(out, "{pad}{} {}/{}{comment}", paint(style, "2", "instructor's score:"), num(o.points), num(t.max_points));
     }
     if t.status != Status::Passed {
@@ -50,21 +53,22 @@ fn test_line(out: &mut String, t: &TestResult, style: &Style, width: usize) {
                 if !th.holding.is_empty() {
                     line.push_str(&format!(", holding {}", th.holding.join(", ")));
                 }
-                let _ = writeln!(out, "{pad}{line}");
+                let _ = writeln!(out, "{pad}{}", safe_indented(&line, &pad));
             }
         }
         for f in t.findings.iter().skip(1).take(9) {
-            let _ = writeln!(out, "{pad}{}:{} [{}] {}", f.file, f.line, f.rule, f.message);
+            let line = format!("{}:{} [{}] {}", f.file, f.line, f.rule, f.message);
+            let _ = writeln!(out, "{pad}{}", safe_indented(&line, &pad));
         }
         if let Some(h) = &t.hint {
-            let _ = writeln!(out, "{pad}{} {h}", paint(style, "2", "hint:"));
+            let _ = writeln!(out, "{pad}{} {}", paint(style, "2", "hint:"), safe_indented(h, &pad));
         }
         if style.verbose {
             if let Some(o) = &t.output {
                 for (name, text) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
                     if !text.trim().is_empty() {
                         let _ = writeln!(out, "{pad}--- {name} ---");
-                        for l in text.lines().take(60) {
+                        for l in safe(text).lines().take(60) {
                             let _ = writeln!(out, "{pad}{l}");
                         }
                     }
@@ -80,18 +84,20 @@ fn test_line(out: &mut String, t: &TestResult, style: &Style, width: usize) {
 pub fn render(r: &Report, style: &Style) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}  {}", paint(style, "1", &r.lab), r.title);
-    let _ = writeln!(out, "submission {}  (sha256 {}, seed {}, {:.1} s)", r.submission.path,
+    let _ = writeln!(out, "submission {}  (sha256 {}, seed {}, {:.1} s)", safe(&r.submission.path),
         &r.submission.sha256[..12.min(r.submission.sha256.len())], r.grader.seed, r.duration_ms as f64 / 1000.0);
     if !r.compile.ok {
         let _ = writeln!(out, "\n{}", paint(style, "31;1", "compile errors (code items were not run):"));
         for e in &r.compile.errors {
+            let pad = "      ";
             if e.line > 0 {
-                let _ = writeln!(out, "  {}:{}:{}: {}", e.file, e.line, e.column, e.message);
+                let line = format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message);
+                let _ = writeln!(out, "  {}", safe_indented(&line, pad));
                 if !e.text.trim().is_empty() {
-                    let _ = writeln!(out, "      {}", e.text.trim());
+                    let _ = writeln!(out, "{pad}{}", safe_indented(e.text.trim(), pad));
                 }
             } else {
-                let _ = writeln!(out, "  {}: {}", e.file, e.message);
+                let _ = writeln!(out, "  {}", safe_indented(&format!("{}: {}", e.file, e.message), pad));
             }
         }
     }

@@ -1,6 +1,9 @@
 //! JUnit XML (via quick-junit): one test suite per lab, one test case per item. A failed item is a
 //! `failure`; a timeout, deadlock or crash too (the student's code misbehaved); a grader error is an `error`.
+//! Text from the submission goes through `text::safe` (quick-junit would drop escape sequences; shown
+//! written out instead, and no line reads as a GitHub workflow command).
 use super::model::{Report, Status};
+use super::text::safe;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
 
@@ -17,7 +20,7 @@ pub fn render(report: &Report) -> String {
         if t.status != Status::Passed {
             status.set_type(t.status.as_str());
             if let Some(m) = &t.message {
-                status.set_message(m.clone());
+                status.set_message(safe(m).into_owned());
             }
             let mut text = String::new();
             if let Some(l) = &t.location {
@@ -27,17 +30,17 @@ pub fn render(report: &Report) -> String {
                 text.push_str(&format!("hint: {h}\n"));
             }
             text.push_str(&format!("points {} of {}\n", t.points, t.max_points));
-            status.set_description(text);
+            status.set_description(safe(&text).into_owned());
         }
         let mut case = TestCase::new(t.id.clone(), status);
         case.set_classname(format!("{}.{}", report.lab, t.category.id()));
         case.set_time(Duration::from_millis(t.duration_ms));
         if let Some(o) = &t.output {
             if !o.stdout.is_empty() {
-                case.set_system_out(o.stdout.clone());
+                case.set_system_out(safe(&o.stdout).into_owned());
             }
             if !o.stderr.is_empty() {
-                case.set_system_err(o.stderr.clone());
+                case.set_system_err(safe(&o.stderr).into_owned());
             }
         }
         suite.add_test_case(case);

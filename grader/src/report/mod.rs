@@ -1,9 +1,11 @@
 //! Reporters: each turns a finished report into text. None re-runs or re-derives anything.
 pub mod annotations;
+pub mod bounds;
 pub mod gradescope;
 pub mod human;
 pub mod junit;
 pub mod model;
+pub mod text;
 
 use model::Report;
 
@@ -44,7 +46,7 @@ pub fn student_view(report: &Report) -> Report {
 pub fn render(report: &Report, format: Format, style: &Style) -> String {
     match format {
         Format::Human => human::render(report, style),
-        Format::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
+        Format::Json => text::json_safe(serde_json::to_string_pretty(report).unwrap_or_default()) + "\n",
         Format::Gradescope => gradescope::render(report),
         Format::Junit => junit::render(report),
     }

@@ -10,6 +10,7 @@ pub mod exclusive;
 pub mod interrupt;
 pub mod procs;
 pub mod jail;
+mod results;
 pub mod timing;
 
 use crate::error::{Error, Result};
@@ -19,10 +20,11 @@ use nix::sys::resource::{setrlimit, Resource};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use procs::Tree;
+use results::{read_results, Line};
 use serde_json::Value;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -123,11 +125,6 @@ pub struct Run {
     stop: Option<Stop>,
     exit: Option<ExitStatus>,
     last_scan: Instant,
-}
-
-enum Line {
-    Msg(Value),
-    Forged,
 }
 
 fn nonce() -> String {
@@ -408,9 +405,10 @@ impl Run {
         let wait = Duration::from_millis(500);
         let stdout = self.stdout.take().map(|d| d.finish(wait)).unwrap_or_default();
         let stderr = self.stderr.take().map(|d| d.finish(wait)).unwrap_or_default();
-        let stacks = std::fs::read_to_string(&self.stacks_path).ok().filter(|s| !s.trim().is_empty());
-        let thread_names = std::fs::read(format!("{}.names", self.stacks_path.display()))
-            .ok()
+        let stacks = results::read_run_file(&self.stacks_path, 4 << 20)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .filter(|s| !s.trim().is_empty());
+        let thread_names = results::read_run_file(&PathBuf::from(format!("{}.names", self.stacks_path.display())), 1 << 20)
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
         timing::add(self.started.elapsed(), self.hello_at);
@@ -457,29 +455,4 @@ fn copy_checks(checks: &Path, run_dir: &Path) -> Result<PathBuf> {
         std::fs::copy(f, &to).map_err(|e| Error::io(f, e))?;
     }
     Ok(dir.join(checks.file_name().unwrap_or_default()))
-}
-
-/// Reads nonce-stamped JSON lines from the result pipe on a thread of its own.
-fn read_results(fd: OwnedFd, nonce: String) -> mpsc::Receiver<Line> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let reader = BufReader::new(File::from(fd).take(256 * 1024 * 1024));
-        for line in reader.split(b'\n') {
-            let Ok(line) = line else { break };
-            let parsed: Option<Value> = serde_json::from_slice(&line).ok();
-            let msg = match parsed {
-                Some(mut v) if v["nonce"] == nonce.as_str() => {
-                    if let Some(o) = v.as_object_mut() {
-                        o.remove("nonce");
-                    }
-                    Line::Msg(v)
-                }
-                _ => Line::Forged,
-            };
-            if tx.send(msg).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }

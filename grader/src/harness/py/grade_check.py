@@ -13,6 +13,7 @@ import time
 import traceback
 
 import grade_procs
+import grade_resources
 
 
 class CheckFailed(Exception):
@@ -49,18 +50,25 @@ def _remote_location(exc, root):
     """Where an exception raised in a worker process happened: multiprocessing and
     concurrent.futures attach the worker's traceback as text in __cause__."""
     cause = exc.__cause__
-    if cause is None or "Traceback" not in str(cause):
+    if cause is None or "Traceback" not in _str(cause):
         return None
     found = None
-    for path, line, fn in _REMOTE_FRAME.findall(str(cause)):
+    for path, line, fn in _REMOTE_FRAME.findall(_str(cause)):
         if path.startswith(root):
             found = (os.path.relpath(path, root), int(line), fn)
     return found
 
 
+def _str(exc):
+    try:
+        return str(exc)
+    except BaseException:  # noqa: B036 - the student's __str__ failed too
+        return "<str() of the exception failed>"
+
+
 def describe_exception(exc, root):
     loc = _remote_location(exc, root) or _student_location(exc.__traceback__, root)
-    text = "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__
+    text = "%s: %s" % (type(exc).__name__, _str(exc)) if _str(exc) else type(exc).__name__
     if loc:
         text += " (at %s:%d in %s)" % loc
     return text, loc
@@ -99,7 +107,7 @@ class Ctx:
             raise StudentExit("%s.py called sys.exit() on import" % name)
         except CheckFailed:
             raise
-        except Exception as exc:
+        except BaseException as exc:  # noqa: B036 - KeyboardInterrupt or a class of its own: the student's
             text, loc = describe_exception(exc, self.root)
             raise CheckFailed("importing %s raised %s" % (name, text), location=loc)
 
@@ -321,10 +329,7 @@ def _run_once(fn, ctx, root):
     except SystemExit:
         return False, "the student's code called sys.exit()", \
             "a library must not call sys.exit(): raise an exception instead", None, True
-    except RecursionError as exc:
-        text, loc = describe_exception(exc, root)
-        return False, text, None, loc, False
-    except Exception as exc:
+    except BaseException as exc:  # noqa: B036 - KeyboardInterrupt, a BaseException of its own: the student's
         text, loc = describe_exception(exc, root)
         return False, text, None, loc, False
 
@@ -345,8 +350,11 @@ def run(job, chan, ctl):
         # Sent just before SIGUSR1, so the grader can put names on faulthandler's thread ids.
         import json
         names = {"0x%016x" % t.ident: t.name for t in threading.enumerate() if t.ident}
-        with open(job["stacks"] + ".names", "w") as fh:
-            json.dump(names, fh)
+        try:
+            with open(job["stacks"] + ".names", "w") as fh:
+                json.dump(names, fh)
+        except (OSError, ValueError):  # no descriptor left: the stacks come without names
+            pass
     signal.signal(signal.SIGUSR2, dump_names)
     instrumented = job.get("instrument", False)
     current = {"index": 0, "seed": None}
@@ -375,6 +383,7 @@ def run(job, chan, ctl):
 
     trace = job.get("trace")
     lock_order = instrumented and job.get("lock_order", False)
+    spare = grade_resources.Spare()
     for index, seed in enumerate(job["seeds"]):
         current["index"], current["seed"] = index, seed
         ctx = Ctx(job.get("params"), seed, root, job.get("http"))
@@ -382,8 +391,9 @@ def run(job, chan, ctl):
             ctx.http.reset()  # each run reads only its own requests
         ctx.start_method = start_method
         random.seed(seed)
-        shm_log = _watch_shared_memory(job["stacks"] + ".shm")
-        shm_before = _shm()
+        shm_log = grade_resources.watch_shared_memory(job["stacks"] + ".shm")
+        shm_before = grade_resources.shm_names()
+        spare.hold()
         if job.get("memory"):
             chan.send("baseline", bytes=grade_procs.status_kb(os.getpid(), "VmRSS") * 1024 + grade_procs.status_kb(os.getppid(), "VmRSS") * 1024)
         if lock_order:
@@ -402,17 +412,22 @@ def run(job, chan, ctl):
         else:
             ok, message, hint, loc, exited = run_once(fn, ctx, root)
         diagnosis = ctx.diagnosis
+        no_fds = spare.release()
+        if ok and no_fds:
+            ok, message, loc = False, no_fds, None
+            hint = "close what you open (a `with` block), and keep no descriptors in module-level lists"
         # Objects the student dropped (a terminated Pool, say) release their semaphores and segments when
         # collected; the run ends with os._exit, which would otherwise skip that and look like a leak.
         gc.collect()
         # In the run's own /dev/shm (a private tmpfs) every new entry is the run's, whatever made it
         # (SharedMemory, a raw shm_open, a plain file); in the machine's shared one, only the segments
         # this run's SharedMemory objects made can be told apart from other programs'.
-        created = _shm() - shm_before if job.get("private_shm") else shm_log.created()
-        leaked_shm = sorted(_shm() & created)
+        now = grade_resources.shm_names()
+        created = now - shm_before if job.get("private_shm") else shm_log.created()
+        leaked_shm = sorted(now & created)
         if ok and leaked_shm:
             time.sleep(0.2)  # a segment being unlinked right now is not a leak
-            leaked_shm = sorted(_shm() & set(leaked_shm))
+            leaked_shm = sorted(grade_resources.shm_names() & set(leaked_shm))
         if ok and leaked_shm:
             ok = False
             message = "%d shared-memory object(s) left in /dev/shm after the run: %s" % (
@@ -460,58 +475,6 @@ def run(job, chan, ctl):
             except OSError:
                 pass
     chan.send("done")
-
-
-class _ShmLog:
-    """Names of the shared-memory segments this run created, from every forked process (a file)."""
-
-    def __init__(self, path):
-        self.path = path
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-
-    def add(self, name):
-        with open(self.path, "a") as fh:
-            fh.write(name.lstrip("/") + "\n")
-
-    def created(self):
-        try:
-            with open(self.path) as fh:
-                return set(line.strip() for line in fh if line.strip())
-        except OSError:
-            return set()
-
-
-_shm_log = None
-
-
-def _watch_shared_memory(path):
-    """Records the name of every SharedMemory created from now on (the patch survives fork)."""
-    global _shm_log
-    first = _shm_log is None
-    _shm_log = _ShmLog(path)
-    if first:
-        try:
-            from multiprocessing import shared_memory
-        except ImportError:
-            return _shm_log
-        original = shared_memory.SharedMemory.__init__
-
-        def __init__(self, name=None, create=False, size=0):
-            original(self, name, create, size)
-            if create:
-                _shm_log.add(self._name)
-        shared_memory.SharedMemory.__init__ = __init__
-    return _shm_log
-
-
-def _shm():
-    try:
-        return set(os.listdir("/dev/shm"))
-    except OSError:
-        return set()
 
 
 def _wait_children(grace):

@@ -7,6 +7,7 @@ Standard library only.
 """
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -17,8 +18,35 @@ RESULT_FD = 3
 CONTROL_FD = 4
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_STRING_CAP = 64 * 1024
+
+
+def _clean(value):
+    """A value as the grader can read it: each string without lone surrogates (U+FFFD instead: JSON
+    cannot carry them) and cut at _STRING_CAP characters, with the cut said as the grader says it."""
+    if isinstance(value, str):
+        if len(value) > _STRING_CAP:
+            cut = len(value[_STRING_CAP:].encode("utf-8", "surrogatepass"))
+            value = value[:_STRING_CAP] + "\u2026 [cut {:,} bytes]".format(cut)
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {(_clean(k) if isinstance(k, str) else k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _repr(value):
+    try:
+        return _clean(repr(value))
+    except BaseException:  # noqa: B036 - a student's __repr__ failed
+        return "<%s>" % type(value).__name__
+
+
 class Channel:
-    """Writes nonce-stamped JSON lines on a descriptor the student's code does not know about.
+    """Writes nonce-stamped JSON lines on a descriptor the student's code does not know about. Needs no new
+    descriptor, so it still reports after the student's code used them all up.
 
     The descriptor and the nonce live in a closure, not in attributes, and `send` works only when called
     from the harness's own files: the student's code that finds the channel (walking frames up from its
@@ -35,7 +63,12 @@ def _sender(fd, nonce):
     student = []
 
     def write(fields):
-        data = (json.dumps(fields, default=repr) + "\n").encode()
+        try:
+            text = json.dumps(_clean(fields), default=_repr)
+        except (TypeError, ValueError, RecursionError):  # a field that cannot be encoded: named, not lost
+            text = json.dumps({k: _clean(v) if isinstance(v, (str, int, float, bool, type(None)))
+                               else "<%s: not encodable>" % type(v).__name__ for k, v in fields.items()})
+        data = (text + "\n").encode()
         with lock:
             view = memoryview(data)
             while view:

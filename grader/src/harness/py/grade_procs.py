@@ -7,7 +7,11 @@ def children(zombies=False, pid=None):
     zombies=True only those that exited and were never waited for (their cmdline is empty)."""
     me = os.getpid() if pid is None else pid
     found = []
-    for entry in os.listdir("/proc"):
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # no descriptor left (the student's code took them): nothing can be seen
+        return found
+    for entry in entries:
         if not entry.isdigit():
             continue
         try:

@@ -1,0 +1,6 @@
+class Boom(BaseException):
+    pass
+
+
+def main():
+    raise Boom("out of the blue")

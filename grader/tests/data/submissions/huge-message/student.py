@@ -1,0 +1,2 @@
+def main():
+    raise ValueError("x" * 4_000_000)

@@ -1,0 +1,2 @@
+def main():
+    raise ValueError("half a pair: \ud800 here")
