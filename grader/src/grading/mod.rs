@@ -48,8 +48,9 @@ impl Workspace {
             .map_err(|e| Error::io(std::env::temp_dir(), e))?;
         let root = dir.path().canonicalize().map_err(|e| Error::io(dir.path(), e))?;
         crate::runner::interrupt::add_dir(root.clone());
-        // Who owns it: a grader killed outright leaves it behind, and the next batch removes it.
-        let _ = std::fs::write(root.join("owner"), std::process::id().to_string());
+        // Who owns it: a grader killed outright leaves it behind, and the next batch removes it. Written
+        // whole (a rename), so a batch's sweep never reads it empty and takes a live workspace for stale.
+        let _ = crate::write_atomically(&root.join("owner"), &std::process::id().to_string());
         let harness = harness::install(&root.join("harness"))?;
         Ok(Workspace { _dir: dir, root, harness, counter: AtomicUsize::new(0) })
     }
