@@ -465,7 +465,10 @@ def kill_parents():
             os.kill(parent, signal.SIGKILL)
         except OSError:
             break
-        time.sleep(0.05)
+        for _ in range(2000):  # at once, until the orphan is handed to the next reaper up
+            if os.getppid() != parent:
+                break
+            time.sleep(0.001)
 
 
 def forked(attack, delay):
@@ -480,9 +483,9 @@ def forked(attack, delay):
 
 
 write_into_out()
-forked(kill_parents, 0.2)
-forked(kill_workers, 0.1)
-time.sleep(0.5)
+forked(kill_parents, 0.0)
+forked(kill_workers, 0.5)
+time.sleep(1)
 for _ in range(10):
     try:
         os.kill(os.getppid(), signal.SIGKILL)
