@@ -80,7 +80,8 @@ pub fn sweep_stale_workspaces() {
             continue;
         }
         let Ok(pid) = std::fs::read_to_string(dir.join("owner")).map(|s| s.trim().parse::<i32>().unwrap_or(0)) else { continue };
-        let alive = pid > 0 && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+        // A zombie is dead too: a batch's worker killed with its batch waits for init to reap it.
+        let alive = pid > 0 && crate::runner::procs::read_stat(pid).is_some_and(|p| p.state != 'Z' && p.state != 'X');
         if !alive {
             let _ = std::fs::remove_dir_all(&dir);
         }
