@@ -67,6 +67,9 @@ pub enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
+    /// A batch's worker: grades one submission and prints its JSON report on stdout (`grade batch` runs it).
+    #[command(name = "__grade-one", hide = true)]
+    GradeOne(GradeOneArgs),
     /// Build the course's managed Python environment now (labs that import packages build it on first use).
     Env {
         /// Build it anew even if it is there.
@@ -94,6 +97,22 @@ pub struct BatchArgs {
     #[command(flatten)]
     pub instructor: Instructor,
     /// Seed of every submission's first run (default: one drawn per submission).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// What a batch's worker process is given: everything the grading of one submission depends on
+/// (overrides are the coordinator's: it applies them to fresh and reused reports alike).
+#[derive(Debug, Args)]
+pub struct GradeOneArgs {
+    #[arg(long)]
+    pub lab: String,
+    #[arg(long, value_name = "DIR")]
+    pub submission: PathBuf,
+    #[arg(long, value_name = "DIR")]
+    pub private: Option<PathBuf>,
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     #[command(flatten)]

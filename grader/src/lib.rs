@@ -66,6 +66,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
             let overrides = load_overrides(&args.instructor, &spec)?;
             batch::run(&g, &spec, &args, &overrides)
         }
+        Some(Command::GradeOne(args)) => {
+            let g = grader(&args.common)?;
+            let private = cli::Instructor { private: args.private.clone(), overrides: None };
+            let spec = load_spec(&g, &args.lab, &private)?;
+            batch::worker::serve(&g, &spec, &args)
+        }
         Some(Command::Merge { shards, out }) => batch::merge::merge(&shards, &out),
         Some(Command::Rerun { report, format, out, mut common }) => {
             let old = rerun::read(&report)?;

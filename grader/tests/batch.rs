@@ -30,15 +30,21 @@ fn class() -> tempfile::TempDir {
 /// `timeout` depending on how fast it prints under tracing, so tests comparing whole gradebooks give eve
 /// one whose verdicts are the same every time.
 fn class_with(eve: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let students = [
+    let dir = class_of(&[
         ("ada", data().join("course/solutions/lab-0.1")),
         ("bob", data().join("submissions/racy-counter")),
         ("cy", data().join("submissions/infinite-loop")),
         ("dee", data().join("submissions/syntax-error")),
         ("eve", data().join("submissions").join(eve)),
         ("fay", data().join("submissions/os-exit")),
-    ];
+    ]);
+    std::fs::write(dir.path().join("README.txt"), "not a submission").unwrap();
+    dir
+}
+
+/// A class of the given students, each a copy of a submission.
+fn class_of(students: &[(&str, PathBuf)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
     for (name, from) in students {
         let to = dir.path().join(name);
         std::fs::create_dir_all(&to).unwrap();
@@ -46,14 +52,18 @@ fn class_with(eve: &str) -> tempfile::TempDir {
             std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
         }
     }
-    std::fs::write(dir.path().join("README.txt"), "not a submission").unwrap();
     dir
 }
 
 /// `grade batch` of lab-0.1 over `class` into `out`, seeded, two at a time.
 fn batch_cmd(class: &Path, out: &Path) -> std::process::Command {
+    batch_cmd_jobs(class, out, 2)
+}
+
+/// `grade batch` of lab-0.1 over `class` into `out`, seeded, `jobs` at a time.
+fn batch_cmd_jobs(class: &Path, out: &Path, jobs: usize) -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("grade"));
-    cmd.env("NO_COLOR", "1").args(["batch", "--lab", "lab-0.1", "--seed", "5", "--jobs", "2", "--specs"]);
+    cmd.env("NO_COLOR", "1").args(["batch", "--lab", "lab-0.1", "--seed", "5", "--jobs", &jobs.to_string(), "--specs"]);
     cmd.arg(specs()).arg(class).arg("--out").arg(out);
     cmd
 }
@@ -335,4 +345,198 @@ fn rerun_regrades_from_a_report_with_its_seed_and_says_whether_it_matches() {
     let o = grade().arg("rerun").arg(out.path().join("reports/bob.json")).args(["--format", "json", "--specs"]).arg(specs()).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("the submission changed since") && err.contains("then"), "{err}");
+}
+
+/// The pid of the batch worker grading `submission` (its command line names the folder), once it runs.
+fn worker_of(submission: &Path, within: Duration) -> Option<i32> {
+    let until = Instant::now() + within;
+    let wanted = submission.as_os_str().to_string_lossy().into_owned();
+    while Instant::now() < until {
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
+            let Ok(raw) = std::fs::read(e.path().join("cmdline")) else { continue };
+            let args: Vec<String> = raw.split(|&b| b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+            if args.iter().any(|a| a == "__grade-one") && args.iter().any(|a| *a == wanted) {
+                return Some(pid);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// Issue 9, item 4: a grading that dies costs its student only; the batch ends with a gradebook.
+#[test]
+fn a_lost_worker_makes_its_student_crashed_and_a_resume_grades_it() {
+    // cy's submission hangs until each code item times out (2 s each): its worker lives long enough to kill.
+    let class = class_of(&[
+        ("ada", data().join("course/solutions/lab-0.1")),
+        ("bob", data().join("submissions/sys-exit-on-import")),
+        ("cy", data().join("submissions/infinite-loop")),
+    ]);
+    let whole = tempfile::tempdir().unwrap();
+    assert_eq!(batch(class.path(), whole.path(), &[]).status.code(), Some(0));
+
+    let out = tempfile::tempdir().unwrap();
+    let child = batch_cmd(class.path(), out.path()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let pid = worker_of(&class.path().join("cy"), Duration::from_secs(60)).expect("a worker process grading cy");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "the batch goes on: {err}");
+    assert!(err.contains("1 crashed"), "{err}");
+    let got = rows(out.path());
+    let want = rows(whole.path());
+    assert_eq!(got.len(), 3, "every student has a row: {got:?}");
+    assert_eq!((&got[2][0], &got[2][1]), ("cy", "crashed"));
+    assert!(got[2][11].contains("killed by SIGKILL after"), "why: {:?}", got[2]);
+    assert_eq!(&got[..2], &want[..2], "the others get their normal scores");
+    let errors = std::fs::read_to_string(out.path().join("errors/cy.txt")).unwrap();
+    assert!(errors.starts_with("crashed: the grading worker was killed by SIGKILL") && errors.contains("stderr"), "{errors}");
+    assert!(!out.path().join("reports/cy.json").exists());
+    let summary = std::fs::read_to_string(out.path().join("summary.txt")).unwrap();
+    assert!(summary.contains("cy: crashed: the grading worker was killed"), "{summary}");
+
+    // The resume retries cy (not killed this time) and reuses the others' reports.
+    let o = batch(class.path(), out.path(), &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("1 graded, 2 already graded, 0 could not be graded"), "{err}");
+    assert!(!out.path().join("errors/cy.txt").exists(), "the crash is forgotten once graded");
+    assert_eq!(status(&report(out.path(), "cy"), "run"), "timeout");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap(),
+        std::fs::read_to_string(whole.path().join("gradebook.csv")).unwrap()
+    );
+}
+
+/// A submission that, on import, tries to take the batch down with it: it writes into OUT (found from the
+/// batch's command line), kills every batch worker of its class it can see in /proc, and kills its
+/// parents one after another from a forked child (which escapes the parent-death signal and is handed to
+/// the next child subreaper up each time). It harms only processes of its own class: MARK is the class's
+/// folder, so other graders running on this machine are safe from the test.
+const HOSTILE: &str = r#"
+import os, signal, time
+
+MARK = "@MARK@"
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def pids():
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+
+
+def write_into_out():
+    for pid in pids():
+        args = cmdline(pid).split()
+        if MARK in cmdline(pid) and "--out" in args:
+            out = args[args.index("--out") + 1]
+            for rel in ("reports/ann.json", "reports/zed.json", "gradebook.csv", "errors/ann.txt", "pwned"):
+                try:
+                    with open(os.path.join(out, rel), "w") as f:
+                        f.write('{"score": 100, "pwned": true}\n')
+                except OSError:
+                    pass
+
+
+def kill_workers():
+    for pid in pids():
+        if "__grade-one" in cmdline(pid) and MARK in cmdline(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def kill_parents():
+    for _ in range(100):
+        parent = os.getppid()
+        # Only the grader's processes (grade, its Python harness): never init or the test itself.
+        if parent <= 1 or not ("grade" in cmdline(parent) or "python" in cmdline(parent)):
+            break
+        try:
+            os.kill(parent, signal.SIGKILL)
+        except OSError:
+            break
+        for _ in range(2000):  # at once, until the orphan is handed to the next reaper up
+            if os.getppid() != parent:
+                break
+            time.sleep(0.001)
+
+
+def forked(attack, delay):
+    """Runs `attack` in a child, which escapes the parent-death signal, says its pid, and then stays."""
+    if os.fork() == 0:
+        with open("/dev/shm/grade-hostile-%s-%d" % (os.path.basename(MARK), os.getpid()), "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(delay)
+        attack()
+        time.sleep(30)
+        os._exit(0)
+
+
+write_into_out()
+forked(kill_parents, 0.0)
+forked(kill_workers, 0.5)
+time.sleep(1)
+for _ in range(10):
+    try:
+        os.kill(os.getppid(), signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def main():
+    return 42
+"#;
+
+/// Issue 9, item 4: a hostile student between two honest ones harms nobody's grade but its own.
+#[test]
+fn a_hostile_student_between_two_honest_ones_costs_only_itself() {
+    let class = class_of(&[
+        ("ann", data().join("course/solutions/lab-0.1")),
+        ("hal", data().join("course/solutions/lab-0.1")),
+        ("zed", data().join("submissions/sys-exit-on-import")),
+    ]);
+    let mark = class.path().display().to_string();
+    std::fs::write(class.path().join("hal/student.py"), HOSTILE.replace("@MARK@", &mark)).unwrap();
+    let alone: Vec<Value> = ["ann", "zed"].iter().map(|s| grade_json(&class.path().join(s), &["--seed", "5"])).collect();
+
+    let out = tempfile::tempdir().unwrap();
+    // One at a time: without a PID namespace for runs, hal could kill a neighbour's worker running beside it.
+    let o = batch_cmd_jobs(class.path(), out.path(), 1).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "the batch survives hal: {err}");
+    let got = rows(out.path());
+    let names: Vec<&str> = got.iter().map(|r| &r[0]).collect();
+    assert_eq!(names, ["ann", "hal", "zed"], "{err}");
+    assert_eq!(&got[1][1], "crashed", "hal killed its own worker: {:?}", got[1]);
+    for (row, alone) in [(&got[0], &alone[0]), (&got[2], &alone[1])] {
+        assert_eq!(&row[1], "graded", "{row:?}");
+        let score: f64 = row[2].parse().unwrap();
+        assert_eq!(score, alone["score"].as_f64().unwrap(), "{} as graded alone: {row:?}", &row[0]);
+        assert_eq!(report(out.path(), &row[0])["score"], alone["score"], "{}'s report is its own", &row[0]);
+    }
+    assert!(!out.path().join("pwned").exists(), "hal could not write into OUT");
+    // hal's forked attackers (they said their pids in /dev/shm) did not outlive its lost worker.
+    let prefix = format!("grade-hostile-{}-", class.path().file_name().unwrap().to_string_lossy());
+    let said: Vec<PathBuf> = std::fs::read_dir("/dev/shm").unwrap().flatten().map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(&prefix)).collect();
+    assert!(!said.is_empty(), "hal's attack ran");
+    std::thread::sleep(Duration::from_millis(300));
+    let alive: Vec<String> = said.iter().map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z ")))
+        .collect();
+    for p in &said {
+        let _ = std::fs::remove_file(p);
+    }
+    assert!(alive.is_empty(), "hal's processes outlived its worker: {alive:?}");
+    assert!(processes_mentioning(&mark).is_empty(), "no worker of this batch is left");
 }

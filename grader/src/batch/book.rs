@@ -9,12 +9,15 @@ use std::path::{Path, PathBuf};
 
 pub const MANIFEST_SCHEMA: &str = "grade-batch/1";
 
-/// One student's row: a report, or why there is none.
+/// One student's row: a report, or why there is none (`crashed`: its grading worker was lost).
 #[derive(Debug, Clone)]
 pub enum Entry {
     Graded(Box<Report>),
-    Failed { student: String, message: String },
+    Failed { student: String, message: String, crashed: bool },
 }
+
+/// How `errors/<student>.txt` begins when the grading worker was lost rather than the submission refused.
+const CRASHED: &str = "crashed: ";
 
 impl Entry {
     pub fn student(&self) -> &str {
@@ -24,13 +27,20 @@ impl Entry {
         }
     }
 
-    /// `graded`, `compile_error` (graded, but the code did not compile) or `error` (not graded).
+    /// `graded`, `compile_error` (graded, but the code did not compile), `error` (not graded: the grader
+    /// said why) or `crashed` (not graded: the grading worker was lost).
     pub fn status(&self) -> &'static str {
         match self {
             Entry::Graded(r) if !r.compile.ok => "compile_error",
             Entry::Graded(_) => "graded",
+            Entry::Failed { crashed: true, .. } => "crashed",
             Entry::Failed { .. } => "error",
         }
+    }
+
+    /// Not graded, whatever the reason.
+    pub fn failed(&self) -> bool {
+        matches!(self, Entry::Failed { .. })
     }
 
     pub fn score(&self) -> Option<f64> {
@@ -69,6 +79,13 @@ pub fn error_path(out: &Path, student: &str) -> PathBuf {
     out.join("errors").join(format!("{student}.txt"))
 }
 
+/// Writes `errors/<student>.txt` (atomically) and returns the entry it stands for.
+pub fn write_error(out: &Path, student: &str, message: String, crashed: bool) -> Entry {
+    let text = format!("{}{message}\n", if crashed { CRASHED } else { "" });
+    let _ = crate::write_atomically(&error_path(out, student), &text);
+    Entry::Failed { student: student.to_string(), message, crashed }
+}
+
 fn stems(dir: &Path, ext: &str) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
@@ -100,8 +117,12 @@ pub fn read_entries(out: &Path, only: Option<&[String]>) -> Result<Vec<Entry>> {
         if entries.iter().any(|e| e.student() == student) {
             continue;
         }
-        let message = std::fs::read_to_string(error_path(out, &student)).unwrap_or_default().trim().to_string();
-        entries.push(Entry::Failed { student, message });
+        let text = std::fs::read_to_string(error_path(out, &student)).unwrap_or_default();
+        let (message, crashed) = match text.strip_prefix(CRASHED) {
+            Some(rest) => (rest.trim().to_string(), true),
+            None => (text.trim().to_string(), false),
+        };
+        entries.push(Entry::Failed { student, message, crashed });
     }
     entries.sort_by(|a, b| a.student().cmp(b.student()));
     Ok(entries)

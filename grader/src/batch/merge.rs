@@ -56,7 +56,7 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<i32> {
         ignored: first.ignored.clone(),
         graded_now: manifests.iter().map(|m| m.graded_now).sum(),
         reused: manifests.iter().map(|m| m.reused).sum(),
-        errors: entries.iter().filter(|e| e.status() == "error").count(),
+        errors: entries.iter().filter(|e| e.failed()).count(),
         duration_ms: manifests.iter().map(|m| m.duration_ms).max().unwrap_or(0),
         ..first
     };

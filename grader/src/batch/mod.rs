@@ -6,14 +6,23 @@
 //! submission the grader cannot grade gets `OUT/errors/<student>.txt` and a row saying so; it is retried
 //! on the next run. Timed items (throughput, memory) take the machine-wide exclusive lock, so they never
 //! run beside another submission's work.
+//!
+//! Each submission is graded in a worker process of its own (`worker`): a worker that dies, whatever
+//! killed it, makes that student's row `crashed` (with why, and the worker's stderr in
+//! `errors/<student>.txt`) and the batch goes on; a rerun retries the student.
 pub mod book;
 pub mod merge;
 mod progress;
+mod strays;
 pub mod summary;
+mod watch;
+pub mod worker;
 
 use crate::cli::BatchArgs;
 use crate::error::{Error, Result};
 use crate::grading::{Grader, VERSION};
+use watch::Outcome;
+use worker::Workers;
 use crate::overrides::Overrides;
 use crate::report::model::Report;
 use crate::spec::Spec;
@@ -88,18 +97,22 @@ pub fn run(g: &Grader, spec: &Spec, args: &BatchArgs, overrides: &Overrides) -> 
         eprintln!("grade: warning: the overrides name students with no submission: {}", unknown.join(", "));
     }
     crate::grading::sweep_stale_workspaces();
+    // Orphans of the students' processes stop at the workers (subreapers) and then at init, never here: a
+    // student's code that kills its parents one by one reaches its worker and no further.
+    let _ = nix::sys::prctl::set_child_subreaper(false);
+    let workers = Workers::new(g, spec, args)?;
     let spec_sha = spec.sha256();
     let progress = progress::Progress::new(mine.len());
     let next = AtomicUsize::new(0);
     let counts = Mutex::new((0usize, 0usize, 0usize)); // graded now, reused, errors
-    let workers = g.jobs.max(1).min(mine.len().max(1));
+    let threads = g.jobs.max(1).min(mine.len().max(1));
     std::thread::scope(|s| {
-        for _ in 0..workers {
+        for _ in 0..threads {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(student) = mine.get(i) else { break };
                 let t0 = Instant::now();
-                let (entry, fresh) = grade_student(g, spec, &spec_sha, &root.join(student), student, args, overrides);
+                let (entry, fresh) = grade_student(&workers, &spec_sha, &root.join(student), student, args, overrides);
                 let mut c = counts.lock().unwrap_or_else(|p| p.into_inner());
                 match (&entry, fresh) {
                     (Entry::Failed { .. }, _) => c.2 += 1,
@@ -113,6 +126,8 @@ pub fn run(g: &Grader, spec: &Spec, args: &BatchArgs, overrides: &Overrides) -> 
     });
     progress.finish();
     let (graded, reused, errors) = counts.into_inner().unwrap_or_else(|p| p.into_inner());
+    let entries = book::read_entries(&args.out, Some(&mine))?;
+    let crashed = entries.iter().filter(|e| e.status() == "crashed").count();
     let manifest = book::Manifest {
         schema: book::MANIFEST_SCHEMA.into(),
         lab: spec.id.clone(),
@@ -129,10 +144,10 @@ pub fn run(g: &Grader, spec: &Spec, args: &BatchArgs, overrides: &Overrides) -> 
         jobs: g.jobs,
         duration_ms: started.elapsed().as_millis() as u64,
     };
-    let entries = book::read_entries(&args.out, Some(&mine))?;
     book::write_all(&args.out, &manifest, &entries)?;
+    let lost = if crashed > 0 { format!(" ({crashed} crashed)") } else { String::new() };
     eprintln!(
-        "grade: {} submissions of {}: {graded} graded, {reused} already graded, {errors} could not be graded ({:.1} s)\n       {}",
+        "grade: {} submissions of {}: {graded} graded, {reused} already graded, {errors} could not be graded{lost} ({:.1} s)\n       {}",
         mine.len(),
         spec.id,
         started.elapsed().as_secs_f64(),
@@ -141,30 +156,30 @@ pub fn run(g: &Grader, spec: &Spec, args: &BatchArgs, overrides: &Overrides) -> 
     Ok(0)
 }
 
-/// Grades one student's folder (or reuses its report); the report or the error goes to OUT at once.
+/// Grades one student's folder in a worker (or reuses its report); the report or the error goes to OUT at once.
 fn grade_student(
-    g: &Grader,
-    spec: &Spec,
+    workers: &Workers,
     spec_sha: &str,
     dir: &Path,
     student: &str,
     args: &BatchArgs,
     overrides: &Overrides,
 ) -> (Entry, bool) {
-    let failed = |message: String| {
-        let _ = crate::write_atomically(&book::error_path(&args.out, student), &format!("{message}\n"));
-        (Entry::Failed { student: student.to_string(), message }, true)
-    };
+    let failed = |message: String| (book::write_error(&args.out, student, message, false), true);
     let sha = match crate::submission::files(dir).and_then(|f| crate::submission::sha256(dir, &f)) {
         Ok(s) => s,
         Err(e) => return failed(e.to_string()),
     };
     let (mut report, fresh) = match reusable(&args.out, student, &sha, spec_sha, args.seed) {
         Some(r) => (r, false),
-        // One item at a time per submission: the batch's workers fill the cores with submissions.
-        None => match g.grade_with(spec, dir, args.seed, 1) {
-            Ok(r) => (r, true),
-            Err(e) => return failed(e.to_string()),
+        None => match workers.grade(dir) {
+            Outcome::Report(r) => (*r, true),
+            Outcome::Error(message) => return failed(message),
+            Outcome::Crashed { why, stderr } => {
+                let tail = if stderr.trim().is_empty() { "(nothing)".to_string() } else { stderr.trim_end().to_string() };
+                let message = format!("{why}\n\nthe end of the grading worker's stderr:\n{tail}");
+                return (book::write_error(&args.out, student, message, true), true);
+            }
         },
     };
     report.submission.student = Some(student.to_string());

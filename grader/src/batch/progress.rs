@@ -29,7 +29,7 @@ impl Progress {
         let what = match entry {
             Entry::Graded(r) if fresh => format!("{:>6.2}  {:>5.1} s", r.score, took.as_secs_f64()),
             Entry::Graded(r) => format!("{:>6.2}  already graded", r.score),
-            Entry::Failed { message, .. } => format!(" error  {}", message.lines().next().unwrap_or_default()),
+            Entry::Failed { message, .. } => format!("{:>6}  {}", entry.status(), message.lines().next().unwrap_or_default()),
         };
         // A folder's name and an error's message are the student's: shown, never obeyed.
         let line = crate::report::text::safe(&format!("[{n:>3}/{}] {:<24} {what}", self.total, entry.student())).into_owned();

@@ -68,7 +68,7 @@ pub fn stats(entries: &[Entry]) -> Stats {
         count: entries.len(),
         graded: n,
         compile_errors: entries.iter().filter(|e| e.status() == "compile_error").count(),
-        errors: entries.iter().filter(|e| e.status() == "error").count(),
+        errors: entries.iter().filter(|e| e.failed()).count(),
         mean: if n > 0 { scores.iter().sum::<f64>() / n as f64 } else { 0.0 },
         median,
         min: scores.first().copied().unwrap_or(0.0),
@@ -117,12 +117,12 @@ pub fn text(m: &Manifest, entries: &[Entry]) -> String {
     if !m.ignored.is_empty() {
         let _ = writeln!(out, "\nignored (not folders): {}", m.ignored.join(", "));
     }
-    let errors: Vec<&Entry> = entries.iter().filter(|e| e.status() == "error").collect();
+    let errors: Vec<&Entry> = entries.iter().filter(|e| e.failed()).collect();
     if !errors.is_empty() {
         let _ = writeln!(out, "\nnot graded");
         for e in errors {
-            if let Entry::Failed { student, message } = e {
-                let _ = writeln!(out, "  {student}: {}", message.lines().next().unwrap_or_default());
+            if let Entry::Failed { student, message, .. } = e {
+                let _ = writeln!(out, "  {student}: {}: {}", e.status(), message.lines().next().unwrap_or_default());
             }
         }
     }

@@ -48,8 +48,9 @@ impl Workspace {
             .map_err(|e| Error::io(std::env::temp_dir(), e))?;
         let root = dir.path().canonicalize().map_err(|e| Error::io(dir.path(), e))?;
         crate::runner::interrupt::add_dir(root.clone());
-        // Who owns it: a grader killed outright leaves it behind, and the next batch removes it.
-        let _ = std::fs::write(root.join("owner"), std::process::id().to_string());
+        // Who owns it: a grader killed outright leaves it behind, and the next batch removes it. Written
+        // whole (a rename), so a batch's sweep never reads it empty and takes a live workspace for stale.
+        let _ = crate::write_atomically(&root.join("owner"), &std::process::id().to_string());
         let harness = harness::install(&root.join("harness"))?;
         Ok(Workspace { _dir: dir, root, harness, counter: AtomicUsize::new(0) })
     }
@@ -79,7 +80,8 @@ pub fn sweep_stale_workspaces() {
             continue;
         }
         let Ok(pid) = std::fs::read_to_string(dir.join("owner")).map(|s| s.trim().parse::<i32>().unwrap_or(0)) else { continue };
-        let alive = pid > 0 && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+        // A zombie is dead too: a batch's worker killed with its batch waits for init to reap it.
+        let alive = pid > 0 && crate::runner::procs::read_stat(pid).is_some_and(|p| p.state != 'Z' && p.state != 'X');
         if !alive {
             let _ = std::fs::remove_dir_all(&dir);
         }

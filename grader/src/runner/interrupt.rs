@@ -17,6 +17,12 @@ pub fn spawning() -> std::sync::MutexGuard<'static, ()> {
     SPAWNING.lock().unwrap_or_else(|p| p.into_inner())
 }
 static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether the grader is being stopped (Ctrl-C, SIGTERM, SIGHUP): what dies now dies of the clean-up.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
 
 pub fn add_root(pid: i32) {
     ROOTS.lock().unwrap_or_else(|p| p.into_inner()).insert(pid);
@@ -51,6 +57,7 @@ pub fn install() {
     }
     std::thread::spawn(move || {
         if let Ok(sig) = set.wait() {
+            INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
             cleanup();
             std::process::exit(128 + sig as i32);
         }
