@@ -317,8 +317,11 @@ fn a_run_cannot_write_outside_its_own_directory() {
     let r = report(&submission("writes-outside"));
     let sandbox = r["grader"]["sandbox"].as_str().unwrap();
     assert!(sandbox.starts_with("pid-namespace+private-proc-and-shm+landlock-files"), "this machine has them all: {sandbox}");
-    assert_eq!(status(&r, "run"), "passed", "the harness and /tmp stayed out of reach: {}", test(&r, "run"));
-    assert!(!Path::new("/tmp/grade-sandbox-probe").exists());
+    // Opening the harness's files for writing is tampering (named, 0 points) even though Landlock refuses it.
+    let t = test(&r, "run");
+    assert_eq!(t["status"], "tampered", "{t}");
+    assert!(t["message"].as_str().unwrap().contains("for writing"), "{t}");
+    assert!(!Path::new("/tmp/grade-sandbox-probe").exists(), "/tmp stayed out of reach");
 }
 
 #[test]
@@ -344,14 +347,16 @@ fn sys_exit_on_import_fails_with_a_reason() {
 
 #[test]
 fn killing_the_parent_does_not_reach_the_grader() {
-    // The parent is the harness's supervisor; the check process dies with it (PR_SET_PDEATHSIG), so it is
-    // never adopted by the grader where a second os.kill(os.getppid()) would reach it.
-    // Even when the check reaches its end before the kernel's SIGKILL lands, the harness's death by a
-    // signal the grader did not send makes the run a crash.
+    // The parent is the harness's supervisor: process 1 of the run's PID namespace, which ignores the
+    // signal. Signalling it is tampering, named with the line. (Without a namespace the check process
+    // dies with its supervisor, PR_SET_PDEATHSIG, and the run is crashed: never the grader.)
     for _ in 0..3 {
         let r = report(&submission("kills-parent"));
         for id in ["run", "stress"] {
-            assert_eq!(status(&r, id), "crashed", "{id}: {}", test(&r, id));
+            let t = test(&r, id);
+            assert_eq!(t["status"], "tampered", "{id}: {t}");
+            assert_eq!(t["location"], "student.py:6", "{id}: {t}");
+            assert_eq!(t["points"], 0.0);
         }
     }
 }

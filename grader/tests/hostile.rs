@@ -10,6 +10,13 @@ fn course() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
+/// One grading at a time: the leftover checks look at every grading's workspace of a lab.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn grade_json(lab: &str, fixture: &str, env: &[(&str, &str)]) -> (Value, String) {
     let mut cmd = Command::cargo_bin("grade").expect("the grade binary");
     cmd.current_dir(course()).env("NO_COLOR", "1").envs(env.iter().copied());
@@ -47,6 +54,7 @@ fn shm_entries() -> BTreeSet<String> {
 
 #[test]
 fn hostile_fixtures_leave_no_process_or_shared_memory_behind() {
+    let _one = serial();
     for (lab, fixture) in [
         ("lab-2.1", "hostile-pid-hopping"),
         ("lab-2.1", "hostile-kills-grader"),
@@ -66,6 +74,7 @@ fn hostile_fixtures_leave_no_process_or_shared_memory_behind() {
 
 #[test]
 fn nothing_from_outside_the_run_reaches_the_report() {
+    let _one = serial();
     let marker = format!("grader-secret-{}", std::process::id());
     for (lab, fixture, reference_text) in [
         ("lab-2.1", "hostile-reads-course", "Both locks are taken in one global order"),
@@ -75,9 +84,33 @@ fn nothing_from_outside_the_run_reaches_the_report() {
         let sandbox = r["grader"]["sandbox"].as_str().unwrap();
         assert!(sandbox.contains("pid-namespace") && sandbox.contains("landlock-files"), "{sandbox}");
         assert!(text.contains("LOOT"), "{lab}: the fixture reported what it found: {text:.2000}");
-        for secret in [marker.as_str(), reference_text, "answer:", "/work/main/specs", "env-py3"] {
+        // The spec's text (its quiz keys), the reference, the grader's environment and its cache listing.
+        for secret in [marker.as_str(), reference_text, "answers_file:", "env-py3"] {
             assert!(!text.contains(secret), "{lab}: the report carries {secret:?} from outside the run");
         }
         assert!(r["score"].as_f64().unwrap() <= 40.0, "{lab}: {}", r["score"]);
+    }
+}
+
+/// Every output format of a submission that prints and raises escape sequences and workflow commands.
+#[test]
+fn no_student_text_reaches_a_terminal_or_the_ci_log_raw() {
+    let _one = serial();
+    let dir = course().join("fixtures/lab-2.1/hostile-escapes");
+    for format in ["human", "json", "junit", "gradescope"] {
+        let mut cmd = Command::cargo_bin("grade").expect("the grade binary");
+        cmd.current_dir(course()).env("NO_COLOR", "1").env("GITHUB_ACTIONS", "true");
+        let out = cmd.args(["lab-2.1", "--verbose", "--format", format, "--submission"]).arg(&dir).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            for line in text.lines() {
+                let grader_annotation = line.starts_with("::error file=") || line.starts_with("::warning file=")
+                    || line.starts_with("::error title=") || line.starts_with("::warning title=");
+                assert!(!line.trim_start().starts_with("::") || grader_annotation, "{format} {stream}: {line:?}");
+                assert!(!line.chars().any(|c| c.is_control() && c != '\t'), "{format} {stream}: {line:?}");
+            }
+            assert!(!text.contains("\n::add-mask::") && !text.contains("\n::stop-commands::"), "{format} {stream}");
+        }
     }
 }

@@ -28,7 +28,7 @@ fn redact_json(text: &str) -> Value {
     v["submission"]["path"] = "[path]".into();
     v["grader"]["python"] = "[python]".into();
     v["grader"]["version"] = "[version]".into();
-    for key in ["cores", "cpu", "os"] {
+    for key in ["cores", "cpu", "os", "sandbox"] {
         v["grader"][key] = format!("[{key}]").into();
     }
     v["spec"]["path"] = "[path]".into();

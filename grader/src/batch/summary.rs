@@ -20,6 +20,8 @@ pub struct Stats {
     pub items: Vec<(String, String, String, usize, usize, String)>,
     /// (student, seconds), slowest first, at most five.
     pub slowest: Vec<(String, f64)>,
+    /// (student, item, message) of every item the grader found tampered with: the instructor's first look.
+    pub tampered: Vec<(String, String, String)>,
 }
 
 pub fn stats(entries: &[Entry]) -> Stats {
@@ -37,10 +39,15 @@ pub fn stats(entries: &[Entry]) -> Stats {
     let mut order: Vec<String> = Vec::new();
     let mut items: BTreeMap<String, (String, String, usize, usize, BTreeMap<&'static str, usize>)> = BTreeMap::new();
     let mut slowest = Vec::new();
+    let mut tampered = Vec::new();
     for e in entries {
         let Entry::Graded(r) = e else { continue };
         slowest.push((e.student().to_string(), r.duration_ms as f64 / 1000.0));
         for t in &r.tests {
+            if t.status == Status::Tampered {
+                let at = t.location.as_deref().map(|l| format!(" [{l}]")).unwrap_or_default();
+                tampered.push((e.student().to_string(), t.id.clone(), format!("{}{at}", t.message.as_deref().unwrap_or(""))));
+            }
             if !items.contains_key(&t.id) {
                 order.push(t.id.clone());
             }
@@ -76,6 +83,7 @@ pub fn stats(entries: &[Entry]) -> Stats {
         bins,
         items,
         slowest,
+        tampered,
     }
 }
 
@@ -97,6 +105,13 @@ pub fn text(m: &Manifest, entries: &[Entry]) -> String {
         s.count, s.graded, s.compile_errors, s.errors
     );
     let _ = writeln!(out, "score: mean {:.1}, median {:.1}, min {:.1}, max {:.1}\n", s.mean, s.median, s.min, s.max);
+    if !s.tampered.is_empty() {
+        let _ = writeln!(out, "TAMPERED: the grader caught these submissions touching its own machinery (0 points each)");
+        for (student, item, message) in &s.tampered {
+            let _ = writeln!(out, "  {student}  {item}: {}", crate::report::text::safe(message));
+        }
+        let _ = writeln!(out);
+    }
     let _ = writeln!(out, "distribution");
     let top = s.bins.iter().copied().max().unwrap_or(0).max(1);
     for (i, c) in s.bins.iter().enumerate() {
@@ -151,6 +166,13 @@ td,th{{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}}td.n{{tex
 min {:.1}, max {:.1}.</p>\n",
         s.count, s.graded, s.compile_errors, s.errors, s.mean, s.median, s.min, s.max
     );
+    if !s.tampered.is_empty() {
+        h.push_str("<h2>Tampered</h2>\n<p>The grader caught these submissions touching its own machinery (0 points each).</p>\n<table><tr><th>student</th><th>item</th><th>what</th></tr>\n");
+        for (student, item, message) in &s.tampered {
+            let _ = writeln!(h, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(student), esc(item), esc(message));
+        }
+        h.push_str("</table>\n");
+    }
     // The histogram: an inline SVG, one bar per ten points.
     let top = s.bins.iter().copied().max().unwrap_or(0).max(1) as f64;
     let _ = write!(h, "<h2>Score distribution</h2>\n<svg width=\"620\" height=\"240\" role=\"img\" aria-label=\"score histogram\">\n");

@@ -1,5 +1,5 @@
 //! Throughput: the student's workload and the reference's, in two warm processes, sampled alternately
-//! while nothing else of the grader runs; ratio of the best samples (reference time / student time: noise
+//! while nothing else of the grader runs, each sample a number of calls the grader sets and times itself; ratio of the best samples (reference time / student time: noise
 //! only ever makes code slower, so the fastest sample is the least disturbed), re-measured once when the
 //! target is missed.
 use super::verdict::{blank, grader_error, output_of};
@@ -64,6 +64,17 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
             return r;
         }
     };
+    // Calibration: each side finds how many calls fill a sample. From then on the grader asks each for
+    // exactly that many and times them on its own clock: the measured process's clock, and what it says
+    // of itself, are never trusted.
+    let mut calls = [1u64; 2];
+    for (i, is_student) in [true, false].into_iter().enumerate() {
+        let run = if is_student { &mut student } else { &mut refrun };
+        match sample(run, None, item.timeout) {
+            Ok((_, n)) => calls[i] = n.max(1),
+            Err(why) => return failure(item, unit, is_student, why, student, refrun),
+        }
+    }
     let (mut mine, mut theirs) = (Vec::new(), Vec::new());
     let mut ratio = f64::NAN;
     for round in 0..2 {
@@ -72,26 +83,10 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
             let order: [bool; 2] = if k % 2 == 0 { [true, false] } else { [false, true] };
             for is_student in order {
                 let run = if is_student { &mut student } else { &mut refrun };
-                run.extend(item.timeout);
-                run.send("sample");
-                match next_sample(run) {
-                    Ok(s) => if is_student { mine.push(s) } else { theirs.push(s) },
-                    Err(why) => {
-                        drop(refrun);
-                        let result = student.finish();
-                        if is_student {
-                            let mut r = blank(item, Status::Failed);
-                            r.message = Some(why);
-                            r.status = match result.stop {
-                                crate::runner::Stop::Timeout => Status::Timeout,
-                                crate::runner::Stop::Exited => Status::Failed,
-                                _ => Status::Crashed,
-                            };
-                            r.output = output_of(&result);
-                            return r;
-                        }
-                        return grader_error(item, &format!("the reference solution failed while measured: {why}"));
-                    }
+                let n = calls[usize::from(!is_student)];
+                match sample(run, Some(n), item.timeout) {
+                    Ok((s, _)) => if is_student { mine.push(s) } else { theirs.push(s) },
+                    Err(why) => return failure(item, unit, is_student, why, student, refrun),
                 }
             }
         }
@@ -104,6 +99,9 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
     refrun.send("exit");
     let result = student.finish();
     drop(refrun.finish());
+    if tampered(&result) {
+        return super::verdict::from_run(item, unit, &result, Path::new(""));
+    }
     let f = fraction(ratio, bench.target_ratio, bench.floor_ratio);
     let mut r = blank(item, if f >= 1.0 { Status::Passed } else { Status::Failed });
     r.points = item.points * f;
@@ -188,16 +186,56 @@ fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path
     Side::Failed(r)
 }
 
-fn next_sample(run: &mut Run) -> Result<f64, String> {
+/// One sample: `n` calls (or, with `None`, as many as fill the item's minimum sample), timed by the
+/// grader from the command to the answer. Returns (seconds per call, calls made).
+fn sample(run: &mut Run, n: Option<u64>, timeout: std::time::Duration) -> Result<(f64, u64), String> {
+    run.extend(timeout);
+    let started = std::time::Instant::now();
+    run.send(&n.map_or_else(|| "sample".to_string(), |n| format!("sample {n}")));
+    let calls = next_sample(run)?;
+    let seconds = started.elapsed().as_secs_f64();
+    if n.is_some_and(|n| n != calls) {
+        return Err(format!("the workload said it ran {calls} times, not the {} the grader asked for", n.unwrap_or(0)));
+    }
+    Ok((seconds / calls.max(1) as f64, calls))
+}
+
+fn next_sample(run: &mut Run) -> Result<u64, String> {
     while let Some(m) = run.next_message() {
         match m["type"].as_str() {
-            Some("sample") => return m["seconds"].as_f64().ok_or_else(|| "a sample without a time".to_string()),
+            Some("sample") => return m["iterations"].as_u64().filter(|&n| n > 0).ok_or_else(|| "a sample without its calls".to_string()),
             Some("run") => return Err(m["message"].as_str().unwrap_or("the workload failed").to_string()),
             Some("error") | Some("done") => return Err(describe(&m)),
             _ => {}
         }
     }
     Err("the process stopped while it was being measured (timeout, crash or a limit)".into())
+}
+
+fn tampered(result: &crate::runner::RunResult) -> bool {
+    result.of("run").any(|m| m["tampered"].is_array())
+}
+
+/// The item's result when a side failed while measured: the student's failure (tampering named as such),
+/// or a grader error when the reference failed.
+fn failure(item: &crate::spec::Item, unit: &Unit, is_student: bool, why: String, student: Run, refrun: Run) -> TestResult {
+    drop(refrun);
+    let result = student.finish();
+    if !is_student {
+        return grader_error(item, &format!("the reference solution failed while measured: {why}"));
+    }
+    if tampered(&result) {
+        return super::verdict::from_run(item, unit, &result, Path::new(""));
+    }
+    let mut r = blank(item, Status::Failed);
+    r.message = Some(why);
+    r.status = match result.stop {
+        crate::runner::Stop::Timeout => Status::Timeout,
+        crate::runner::Stop::Exited => Status::Failed,
+        _ => Status::Crashed,
+    };
+    r.output = output_of(&result);
+    r
 }
 
 fn describe(m: &Value) -> String {

@@ -248,6 +248,22 @@ def live_children(zombies=False):
     return [(p, c) for p, c in found if "resource_tracker" not in c and "forkserver" not in c]
 
 
+class _RetryingSys:
+    """`sys` for the threading module, with a settrace that waits its turn instead of failing."""
+
+    def __getattr__(self, name):
+        return getattr(sys, name)
+
+    @staticmethod
+    def settrace(fn):
+        for _ in range(10000):
+            try:
+                return sys.settrace(fn)
+            except RuntimeError:
+                time.sleep(0)
+        return sys.settrace(fn)
+
+
 class Injector:
     """Opcode-level tracing of the student's files, with a seeded chance of a thread switch at each opcode."""
 
@@ -281,6 +297,10 @@ class Injector:
         import grade_tamper
         self._interval = sys.getswitchinterval()
         sys.setswitchinterval(1e-5)
+        # A new thread installs the tracer as it starts; while another thread's install is in the audit
+        # hook (the tripwire's, a Python function), CPython refuses it with RuntimeError and the thread
+        # dies before its target runs. threading's own `sys` is given a settrace that retries.
+        threading._sys = _RetryingSys()
         threading.settrace(self._global)
         sys.settrace(self._global)
         self._tripwire = grade_tamper.current()
@@ -297,6 +317,7 @@ class Injector:
                 tw.findings.append({"what": "switched the grader's tracing off for new threads (threading.settrace)"})
         sys.settrace(None)
         threading.settrace(None)
+        threading._sys = sys
         sys.setswitchinterval(self._interval)
 
 
@@ -500,9 +521,14 @@ def bench(job, chan, ctl, fn, root, tripwire):
         return
     chan.send("ready")
     min_sample = job.get("min_sample_ms", 100) / 1000.0
+    import grade_tamper
+    # `sample` (calibration: as many calls as fill min_sample) or `sample N` (exactly N calls, which the
+    # grader times on its own clock; the times measured here are for the report only).
     for line in ctl:
-        if line.strip() != "sample":
+        words = line.split()
+        if not words or words[0] != "sample":
             break
+        wanted = int(words[1]) if len(words) > 1 else None
         n, t0 = 0, time.perf_counter()
         c0 = os.times()
         while True:
@@ -515,16 +541,16 @@ def bench(job, chan, ctl, fn, root, tripwire):
                 return
             n += 1
             elapsed = time.perf_counter() - t0
-            if elapsed >= min_sample:
+            if (n >= wanted) if wanted is not None else (elapsed >= min_sample):
                 break
         c1 = os.times()
         cpu = (c1.user - c0.user) + (c1.system - c0.system) + \
             (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
+        touched = grade_tamper.verdict(tripwire)
+        if touched:
+            message, hint, loc, touched = touched
+            chan.send("run", index=0, seed=ctx.seed, ok=False, message=message, hint=hint, location=_loc(loc),
+                      tampered=touched)
+            break
         chan.send("sample", seconds=elapsed / n, iterations=n, cpu_seconds=cpu / n)
-    import grade_tamper
-    touched = grade_tamper.verdict(tripwire)
-    if touched:
-        message, hint, loc, touched = touched
-        chan.send("run", index=0, seed=ctx.seed, ok=False, message=message, hint=hint, location=_loc(loc),
-                  tampered=touched)
     chan.send("done")
