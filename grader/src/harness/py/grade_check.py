@@ -515,13 +515,16 @@ def bench(job, chan, ctl, fn, root, tripwire):
         ok, message = False, "the lab's bench check did not return a callable workload"
     if ok:
         ok, message, hint, loc, _ = run_once(lambda c: workload(), ctx, root)  # warm-up
-    if not ok:
-        chan.send("run", index=0, seed=ctx.seed, ok=False, message=message, hint=hint, location=_loc(loc))
+    import grade_tamper
+    touched = grade_tamper.verdict(tripwire)
+    if touched or not ok:
+        message, hint, loc, touched = touched or (message, hint, loc, None)
+        chan.send("run", index=0, seed=ctx.seed, ok=False, message=message, hint=hint, location=_loc(loc),
+                  tampered=touched)
         chan.send("done")
         return
     chan.send("ready")
     min_sample = job.get("min_sample_ms", 100) / 1000.0
-    import grade_tamper
     # `sample` (calibration: as many calls as fill min_sample) or `sample N` (exactly N calls, which the
     # grader times on its own clock; the times measured here are for the report only).
     for line in ctl:
