@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 pub struct ProcStat {
     pub pid: i32,
     pub ppid: i32,
+    pub pgrp: i32,
     pub session: i32,
     pub state: char,
     pub start: u64,
@@ -42,6 +43,7 @@ pub fn read_stat(pid: i32) -> Option<ProcStat> {
         pid,
         state: f.first()?.chars().next()?,
         ppid: f.get(1)?.parse().ok()?,
+        pgrp: f.get(2)?.parse().ok()?,
         session: f.get(3)?.parse().ok()?,
         start: f.get(19)?.parse().ok()?,
         rss_pages: f.get(21)?.parse().ok()?,
@@ -147,10 +149,18 @@ impl Tree {
     pub fn signal_all(&mut self, sig: Signal) {
         self.refresh();
         let _ = nix::sys::signal::killpg(Pid::from_raw(self.root), sig);
+        let mut groups = std::collections::BTreeSet::new();
         for (&pid, &start) in &self.members {
-            if read_stat(pid).is_some_and(|s| s.start == start) {
+            if let Some(s) = read_stat(pid).filter(|s| s.start == start) {
                 let _ = kill(Pid::from_raw(pid), sig);
+                groups.insert(s.pgrp);
             }
+        }
+        // Each group a member made (setsid) as a whole, at once: a process that hops from pid to pid stays
+        // in its group, and a fork racing the group's kill is aborted. A member can only be in a group of
+        // its own session, so no group here is the grader's.
+        for g in groups.into_iter().filter(|&g| g > 1 && g != self.root) {
+            let _ = nix::sys::signal::killpg(Pid::from_raw(g), sig);
         }
     }
 
@@ -189,7 +199,7 @@ mod tests {
     use super::*;
 
     fn p(pid: i32, ppid: i32, session: i32) -> ProcStat {
-        ProcStat { pid, ppid, session, state: 'S', start: pid as u64, rss_pages: 1 }
+        ProcStat { pid, ppid, pgrp: session, session, state: 'S', start: pid as u64, rss_pages: 1 }
     }
 
     #[test]

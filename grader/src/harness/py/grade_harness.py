@@ -212,8 +212,15 @@ def supervise(pid, chan):
             reported = True
             chan.send("strays", processes=[{"pid": p, "cmdline": c[:200]} for p, c in strays.items()])
         doomed = (others if waited >= 0.2 else []) + (helpers if waited >= 2.0 else [])
+        own_group = os.getpgid(0)
         for p, _ in doomed:
             try:
+                # Its whole process group at once: a daemon that hops from pid to pid (fork, parent exits)
+                # stays in the group it made with setsid(), and a fork racing a group kill is aborted.
+                # (In the run's own PID namespace or cgroup the grader ends it all anyway.)
+                group = os.getpgid(p)
+                if group != own_group:
+                    os.killpg(group, signal.SIGKILL)
                 os.kill(p, signal.SIGKILL)
             except OSError:
                 pass
