@@ -197,8 +197,9 @@ impl Run {
                 // A grader killed outright (SIGKILL: no clean-up) takes the run with it; the supervisor's
                 // check process already dies with the supervisor.
                 nix::sys::prctl::set_pdeathsig(Some(Signal::SIGKILL))?;
-                // Namespaces, cgroup and Landlock; before the dup2s below, which the ruleset's fd (it may
-                // have a low number) must survive. From here on this is process 1 of the run's namespace.
+                // Namespaces and Landlock (the cgroup is joined from the grader, after the spawn); before
+                // the dup2s below, which the ruleset's fd (it may have a low number) must survive. From
+                // here on this is process 1 of the run's namespace.
                 confine.enter()?;
                 let r = nix::fcntl::fcntl(res_fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))?;
                 let c = nix::fcntl::fcntl(ctl_fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))?;
