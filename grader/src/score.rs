@@ -27,7 +27,7 @@ pub fn score(tests: &[TestResult]) -> Scores {
                 weight: cat.weight(),
                 earned_fraction: (fraction * 10_000.0).round() / 10_000.0,
                 points: round2(cat.weight() * fraction),
-                provisional: of.iter().any(|t| t.status == Status::Pending),
+                provisional: of.iter().any(|t| matches!(t.status, Status::Pending | Status::Inconclusive)),
             }
         })
         .collect();

@@ -864,3 +864,44 @@ fn issue_9_base_exceptions_and_used_up_descriptors_are_the_students_failures() {
         }
     }
 }
+
+/// Two busy loops beside the grader on the whole machine's cores: a throughput item cannot be measured
+/// validly, so it is `inconclusive` with the reason, earns nothing yet and leaves its category provisional;
+/// it is never a pass or a fail.
+#[test]
+fn a_throughput_item_measured_on_a_busy_machine_is_inconclusive() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let course = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let stop = Arc::new(AtomicBool::new(false));
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let spinners: Vec<_> = (0..cores)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            })
+        })
+        .collect();
+    let out = grade()
+        .args(["lab-5.3", "--format", "json", "--specs"])
+        .arg(course.join("specs"))
+        .arg("--submission")
+        .arg(course.join("solutions/lab-5.3"))
+        .output()
+        .expect("grade runs");
+    stop.store(true, Ordering::Relaxed);
+    spinners.into_iter().for_each(|s| s.join().unwrap());
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let t = test(&r, "throughput");
+    assert_eq!(t["status"], "inconclusive", "{t}");
+    assert_eq!(t["points"], 0.0);
+    assert!(t["message"].as_str().unwrap().contains("other work on the machine used"), "{t}");
+    let perf = r["categories"].as_array().unwrap().iter().find(|c| c["id"] == "performance").unwrap();
+    assert_eq!(perf["provisional"], true);
+    assert_eq!(status(&r, "basic"), "passed", "correctness items are graded as usual");
+}

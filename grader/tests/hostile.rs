@@ -114,3 +114,35 @@ fn no_student_text_reaches_a_terminal_or_the_ci_log_raw() {
         }
     }
 }
+
+/// A submission that connects out: to a service on the machine's loopback (here a listener of this test's,
+/// standing for a classmate's fixture server or the grader's ports), the package registry and public
+/// resolvers. Its run's network namespace has only its own loopback: nothing arrives, it says it reached
+/// nothing, and the report names the layer.
+#[test]
+fn a_run_reaches_no_network_but_its_own() {
+    let _one = serial();
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = course().join("fixtures/lab-2.1/hostile-network");
+    for f in ["counter.py", "bank.py"] {
+        std::fs::copy(fixture.join(f), dir.path().join(f)).unwrap();
+    }
+    std::fs::write(dir.path().join("target.py"), format!("PORT = {port}\n")).unwrap();
+    let mut cmd = Command::cargo_bin("grade").expect("the grade binary");
+    cmd.current_dir(course()).env("NO_COLOR", "1");
+    let out = cmd.args(["lab-2.1", "--format", "json", "--submission"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(r["grader"]["sandbox"].as_str().unwrap().contains("network-namespace"), "{}", r["grader"]["sandbox"]);
+    let basic = r["tests"].as_array().unwrap().iter().find(|t| t["id"] == "counter-basic").unwrap();
+    let msg = basic["message"].as_str().unwrap();
+    assert!(msg.contains("NET connected to nothing") && msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("a connection from the confined run arrived: {other:?}"),
+    }
+    assert!(r["score"].as_f64().unwrap() <= 40.0);
+}

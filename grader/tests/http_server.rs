@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 fn server(yaml: &str) -> Server {
     let spec: HttpSpec = serde_saphyr::from_str(yaml).expect("routes");
     spec.validate().expect("valid routes");
-    Server::start(&spec, 42).expect("server starts")
+    Server::start(&spec, 42, None).expect("server starts")
 }
 
 /// Sends one HTTP/1.1 request with `Connection: close`; returns what came back, or the read error.

@@ -169,7 +169,7 @@ fn note(r: &Report) -> String {
     let missed: Vec<String> = r
         .tests
         .iter()
-        .filter(|t| t.points < t.max_points && t.status != crate::report::model::Status::Pending)
+        .filter(|t| t.points < t.max_points && !matches!(t.status, crate::report::model::Status::Pending | crate::report::model::Status::Inconclusive))
         .map(|t| format!("{} ({})", t.id, t.status.as_str()))
         .collect();
     if missed.is_empty() { String::new() } else { format!("not full marks: {}", missed.join(", ")) }

@@ -1,7 +1,8 @@
 //! Throughput: the student's workload and the reference's, in two warm processes, sampled alternately
 //! while nothing else of the grader runs, each sample a number of calls the grader sets and times itself; ratio of the best samples (reference time / student time: noise
 //! only ever makes code slower, so the fastest sample is the least disturbed), re-measured once when the
-//! target is missed.
+//! target is missed. A round counts only when the machine stayed quiet (`quiet`) and the best samples agree
+//! with the medians; without a valid round the item is `inconclusive`.
 use super::verdict::{blank, grader_error, output_of};
 use super::ItemCtx;
 use crate::plan::Unit;
@@ -14,6 +15,22 @@ enum Side {
     /// A warmed side, and the fixture server it talks to (stopped when dropped).
     Ok(Run, Option<crate::http::Server>),
     Failed(TestResult),
+}
+
+/// Measuring rounds at most: the first, a re-measure of a miss, and room for one round the machine spoiled.
+const ROUNDS: usize = 4;
+
+/// The best samples and the medians agree when the timing is trustworthy: within this factor, or giving
+/// marks within `MARKS_AGREEMENT` of each other (two ratios far below the floor agree whatever they are).
+const AGREEMENT: f64 = 1.2;
+const MARKS_AGREEMENT: f64 = 0.2;
+
+fn agree(by_best: f64, by_median: f64, bench: &crate::spec::Bench) -> bool {
+    if !(by_best.is_finite() && by_median.is_finite() && by_median > 0.0) {
+        return false;
+    }
+    let marks = |r| fraction(r, bench.target_ratio, bench.floor_ratio);
+    (by_best / by_median).ln().abs() <= AGREEMENT.ln() || (marks(by_best) - marks(by_median)).abs() <= MARKS_AGREEMENT
 }
 
 fn best(v: &[f64]) -> f64 {
@@ -76,8 +93,16 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
         }
     }
     let (mut mine, mut theirs) = (Vec::new(), Vec::new());
-    let mut ratio = f64::NAN;
-    for round in 0..2 {
+    // A round is valid when the machine stayed quiet and the best samples tell the same story as the
+    // medians; samples of a busy round are thrown away. A valid miss is measured once more before it
+    // counts; no valid round at all is `inconclusive`, never a pass or a fail.
+    let mut verdict: Option<f64> = None;
+    let mut busy: Vec<f64> = Vec::new();
+    let mut spread: Option<String> = None;
+    let mut valid_rounds = 0;
+    for _round in 0..ROUNDS {
+        let watch = super::quiet::Watch::start(&mut [&mut student, &mut refrun]);
+        let (mut m, mut t) = (Vec::new(), Vec::new());
         for k in 0..bench.samples {
             // Alternate who goes first, so a drift in machine speed falls on both sides alike.
             let order: [bool; 2] = if k % 2 == 0 { [true, false] } else { [false, true] };
@@ -85,13 +110,29 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
                 let run = if is_student { &mut student } else { &mut refrun };
                 let n = calls[usize::from(!is_student)];
                 match sample(run, Some(n), item.timeout) {
-                    Ok((s, _)) => if is_student { mine.push(s) } else { theirs.push(s) },
+                    Ok((s, _)) => if is_student { m.push(s) } else { t.push(s) },
                     Err(why) => return failure(item, unit, is_student, why, student, refrun),
                 }
             }
         }
-        ratio = best(&theirs) / best(&mine);
-        if ratio >= bench.target_ratio || round == 1 {
+        if let Some(others) = watch.others(&mut [&mut student, &mut refrun]) {
+            if others > super::quiet::MAX_OTHER_CORES {
+                busy.push(others);
+                continue;
+            }
+        }
+        mine.extend(m);
+        theirs.extend(t);
+        let (by_best, by_median) = (best(&theirs) / best(&mine), median(&theirs) / median(&mine));
+        if !agree(by_best, by_median, bench) {
+            spread = Some(format!("the samples were too spread: ratio {by_best:.2} of the best samples, {by_median:.2} of the medians"));
+            verdict = None;
+            continue;
+        }
+        valid_rounds += 1;
+        verdict = Some(by_best);
+        // A pass, a second valid round, or a miss by so much that no quieter machine could change it.
+        if by_best >= bench.target_ratio || valid_rounds == 2 || by_best < bench.floor_ratio / 2.0 {
             break;
         }
     }
@@ -102,6 +143,16 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
     if tampered(&result) {
         return super::verdict::from_run(item, unit, &result, Path::new(""));
     }
+    let Some(ratio) = verdict else {
+        let mut why = Vec::new();
+        if !busy.is_empty() {
+            let (lo, hi) = (busy.iter().copied().fold(f64::MAX, f64::min), busy.iter().copied().fold(0.0, f64::max));
+            let used = if hi - lo < 0.05 { format!("{hi:.2}") } else { format!("{lo:.2} to {hi:.2}") };
+            why.push(format!("other work on the machine used {used} cores in {} of {ROUNDS} rounds", busy.len()));
+        }
+        why.extend(spread);
+        return inconclusive(item, &why, &mine, &theirs, bench);
+    };
     let f = fraction(ratio, bench.target_ratio, bench.floor_ratio);
     let mut r = blank(item, if f >= 1.0 { Status::Passed } else { Status::Failed });
     r.points = item.points * f;
@@ -134,6 +185,30 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
     r
 }
 
+/// No valid round: the figures and why, no points, and the advice to measure again on a quiet machine.
+fn inconclusive(item: &crate::spec::Item, why: &[String], mine: &[f64], theirs: &[f64], bench: &crate::spec::Bench) -> TestResult {
+    let mut r = blank(item, Status::Inconclusive);
+    r.runs = mine.len() as u32;
+    r.message = Some(format!(
+        "could not be measured validly on this machine now ({}); it earns nothing until it is measured again",
+        why.join("; ")
+    ));
+    r.hint = Some("run the grader again when the machine is quiet (nothing else busy)".into());
+    if !mine.is_empty() && !theirs.is_empty() {
+        r.measurement = Some(Measurement {
+            unit: "seconds per call (best sample)".into(),
+            value: best(mine),
+            reference_value: best(theirs),
+            ratio: ((best(theirs) / best(mine)) * 1000.0).round() / 1000.0,
+            target_ratio: bench.target_ratio,
+            floor_ratio: bench.floor_ratio,
+            samples: mine.to_vec(),
+            reference_samples: theirs.to_vec(),
+        });
+    }
+    r
+}
+
 /// Starts one side in bench mode and waits until its workload is set up and warmed.
 fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path::PathBuf]) -> Side {
     let item = unit.item;
@@ -141,7 +216,11 @@ fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path
         Ok(s) => s,
         Err(e) => return Side::Failed(grader_error(item, &e.to_string())),
     };
-    let (server, http) = match super::http_server(unit) {
+    let net = match crate::runner::jail::netns(ctx.python) {
+        Ok(n) => n,
+        Err(e) => return Side::Failed(grader_error(item, &format!("cannot make the run's network: {e}"))),
+    };
+    let (server, http) = match super::http_server(unit, net.as_deref()) {
         Ok(s) => s,
         Err(e) => return Side::Failed(grader_error(item, &e)),
     };
@@ -164,6 +243,7 @@ fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path
         job,
         timeout: item.timeout,
         limits: &ctx.spec.limits,
+        net,
     });
     let mut run = match spawned {
         Ok(r) => r,
@@ -252,6 +332,18 @@ mod tests {
         assert_eq!(fraction(1.1, 0.85, 0.6), 1.0);
         assert!((fraction(0.725, 0.85, 0.6) - 0.5).abs() < 1e-9);
         assert_eq!(fraction(f64::NAN, 0.85, 0.6), 0.0);
+    }
+
+    #[test]
+    fn best_and_median_must_agree() {
+        let b = crate::spec::Bench { samples: 3, min_sample_ms: 100, target_ratio: 0.75, floor_ratio: 0.4 };
+        assert!(agree(1.0, 1.1, &b));
+        assert!(agree(0.9, 0.8, &b));
+        assert!(!agree(0.65, 1.0, &b), "one lucky reference sample against equal medians");
+        assert!(agree(0.008, 0.012, &b), "far below the floor either way: the same verdict");
+        assert!(agree(2.0, 3.0, &b), "far above the target either way");
+        assert!(!agree(f64::NAN, 1.0, &b));
+        assert!(!agree(1.0, 0.0, &b));
     }
 
     #[test]

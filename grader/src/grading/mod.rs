@@ -2,6 +2,7 @@
 mod bench;
 mod memory;
 mod offline;
+mod quiet;
 mod verdict;
 
 use crate::course::Course;
@@ -184,6 +185,28 @@ impl Grader {
         Ok(report)
     }
 
+    /// Measures a report's `inconclusive` items again, up to `attempts` times while some stay so, and puts
+    /// the new results in place (the score follows). The rest of the report stays as graded.
+    pub fn remeasure(&self, spec: &Spec, submission_dir: &Path, report: &mut Report, attempts: u32) -> Result<()> {
+        for _ in 0..attempts {
+            let open: Vec<String> =
+                report.tests.iter().filter(|t| t.status == model::Status::Inconclusive).map(|t| t.id.clone()).collect();
+            if open.is_empty() {
+                break;
+            }
+            let mut only = spec.clone();
+            only.items.retain(|i| open.contains(&i.id));
+            let again = self.grade(&only, submission_dir, Some(report.grader.seed))?;
+            for t in again.tests {
+                if let Some(slot) = report.tests.iter_mut().find(|old| old.id == t.id) {
+                    *slot = t;
+                }
+            }
+            score::rescore(report);
+        }
+        Ok(())
+    }
+
     /// Missing entry files, then every `.py` byte-compiled in one interpreter call.
     fn compile(&self, spec: &Spec, ws: &Workspace, source: &Source) -> Result<Compile> {
         let mut errors: Vec<CompileError> = spec
@@ -244,7 +267,7 @@ impl Grader {
         timeout: Duration,
         limits: &crate::spec::Limits,
     ) -> Result<crate::runner::RunResult> {
-        self.run_with(ws, workdir, job, timeout, limits, (&self.python.executable, false))
+        self.run_with(ws, workdir, job, timeout, limits, (&self.python.executable, false), None)
     }
 
     pub(crate) fn run_with(
@@ -255,6 +278,7 @@ impl Grader {
         timeout: Duration,
         limits: &crate::spec::Limits,
         (python, site): (&Path, bool),
+        net: Option<std::sync::Arc<crate::runner::jail::Netns>>,
     ) -> Result<crate::runner::RunResult> {
         let _shared = exclusive::shared();
         let run = Run::spawn(RunSpec {
@@ -265,6 +289,7 @@ impl Grader {
             job,
             timeout,
             limits,
+            net,
         })?;
         Ok(run.wait())
     }
@@ -325,7 +350,8 @@ impl ItemCtx<'_> {
     ) -> std::result::Result<(crate::runner::RunResult, PathBuf), String> {
         let item = unit.item;
         let sub = self.ws.copy_for_run(&format!("{}{suffix}", item.id), from, files).map_err(|e| e.to_string())?;
-        let (_server, http) = http_server(unit)?;
+        let net = crate::runner::jail::netns(self.python).map_err(|e| format!("cannot make the run's network: {e}"))?;
+        let (_server, http) = http_server(unit, net.as_deref())?;
         let job = json!({
             "http": http,
             "mode": "check",
@@ -343,7 +369,7 @@ impl ItemCtx<'_> {
         });
         let run = self
             .grader
-            .run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (self.python, self.site))
+            .run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (self.python, self.site), net)
             .map_err(|e| e.to_string())?;
         Ok((run, sub))
     }
@@ -364,7 +390,7 @@ impl ItemCtx<'_> {
             (self.grader.python.executable.clone(), false)
         };
         let job = json!({"mode": "lint", "root": sub, "files": submission::python_files(&self.source.files), "rules": rules});
-        match self.grader.run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (&python.0, python.1)) {
+        match self.grader.run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (&python.0, python.1), None) {
             Ok(run) => offline::lint_result(item, &run),
             Err(e) => verdict::grader_error(item, &e.to_string()),
         }
@@ -372,10 +398,13 @@ impl ItemCtx<'_> {
 }
 
 /// The fixture server an item asks for, started for one run, and what the check needs to reach it.
-pub(crate) fn http_server(unit: &Unit) -> std::result::Result<(Option<crate::http::Server>, serde_json::Value), String> {
+pub(crate) fn http_server(
+    unit: &Unit,
+    net: Option<&crate::runner::jail::Netns>,
+) -> std::result::Result<(Option<crate::http::Server>, serde_json::Value), String> {
     let Some(spec) = &unit.item.http else { return Ok((None, serde_json::Value::Null)) };
     let seed = unit.seeds.first().copied().unwrap_or(0);
-    let server = crate::http::Server::start(spec, seed).map_err(|e| format!("cannot start the fixture HTTP server: {e}"))?;
+    let server = crate::http::Server::start(spec, seed, net).map_err(|e| format!("cannot start the fixture HTTP server: {e}"))?;
     let info = json!({"base": server.base_url(), "control": format!("/__grade/{}", server.token)});
     Ok((Some(server), info))
 }

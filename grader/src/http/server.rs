@@ -75,8 +75,14 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 }
 
 impl Server {
-    pub fn start(spec: &HttpSpec, seed: u64) -> std::io::Result<Server> {
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    /// Starts serving `spec` on a free port of 127.0.0.1: in `net` when given (the run's own network
+    /// namespace, where only that run can reach it), else on the machine's loopback.
+    pub fn start(spec: &HttpSpec, seed: u64, net: Option<&crate::runner::jail::Netns>) -> std::io::Result<Server> {
+        let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+        let std_listener = match net {
+            Some(n) => n.listen(any)?,
+            None => std::net::TcpListener::bind(any)?,
+        };
         std_listener.set_nonblocking(true)?;
         let port = std_listener.local_addr()?.port();
         let token = format!("{:016x}", rand::random::<u64>());

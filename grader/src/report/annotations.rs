@@ -23,7 +23,7 @@ pub fn render(report: &Report, submission: &Path) -> String {
         if matches!(t.status, Status::Passed | Status::Skipped) {
             continue;
         }
-        let level = if t.status == Status::Pending { "warning" } else { "error" };
+        let level = if matches!(t.status, Status::Pending | Status::Inconclusive) { "warning" } else { "error" };
         let mut props = vec![format!("title={}", escape_prop(&format!("{} {}: {}", report.lab, t.id, t.status.as_str())))];
         if let Some((file, line)) = t.location.as_deref().and_then(|l| l.rsplit_once(':')) {
             props.insert(0, format!("line={line}"));

@@ -20,6 +20,7 @@ fn label(status: Status) -> (&'static str, &'static str) {
         Status::Pending => ("PENDING", "36"),
         Status::Error => ("ERROR", "35"),
         Status::Tampered => ("TAMPERED", "35;1"),
+        Status::Inconclusive => ("UNSURE", "33;1"),
     }
 }
 

@@ -13,7 +13,7 @@ pub fn render(report: &Report) -> String {
     for t in &report.tests {
         let mut status = match t.status {
             Status::Passed => TestCaseStatus::success(),
-            Status::Skipped | Status::Pending => TestCaseStatus::skipped(),
+            Status::Skipped | Status::Pending | Status::Inconclusive => TestCaseStatus::skipped(),
             Status::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
             _ => TestCaseStatus::non_success(NonSuccessKind::Failure),
         };

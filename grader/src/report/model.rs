@@ -17,6 +17,8 @@ pub enum Status {
     Error,
     /// The submission disabled or bypassed the grader's instrumentation: earns 0, names the line.
     Tampered,
+    /// A measurement that could not be made validly on this machine now: earns nothing yet, provisional.
+    Inconclusive,
 }
 
 impl Status {
@@ -31,6 +33,7 @@ impl Status {
             Status::Pending => "pending",
             Status::Error => "error",
             Status::Tampered => "tampered",
+            Status::Inconclusive => "inconclusive",
         }
     }
 }

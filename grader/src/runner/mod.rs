@@ -45,6 +45,8 @@ pub struct RunSpec<'a> {
     pub job: Value,
     pub timeout: Duration,
     pub limits: &'a Limits,
+    /// The network namespace the run's services listen in (a fixture server); `None`: one of its own.
+    pub net: Option<std::sync::Arc<jail::Netns>>,
 }
 
 /// Why a run stopped.
@@ -184,7 +186,7 @@ impl Run {
         }
         readable.extend(jail::interpreter_dirs(spec.python));
         let jail = std::sync::Arc::new(
-            jail::Jail::prepare(spec.python, run_dir, &readable, spec.limits)
+            jail::Jail::prepare(spec.python, run_dir, &readable, spec.limits, spec.net.clone())
                 .map_err(|e| Error::Internal(format!("cannot prepare the run's confinement: {e}")))?,
         );
         let confine = jail.clone();
@@ -261,6 +263,11 @@ impl Run {
         if let Some(ctl) = self.ctl.as_mut() {
             let _ = ctl.write_all(format!("{line}\n").as_bytes());
         }
+    }
+
+    /// CPU this run's processes have used so far, in clock ticks (see `procs::Tree::cpu_ticks`).
+    pub fn cpu_ticks(&mut self) -> u64 {
+        self.tree.cpu_ticks()
     }
 
     /// Sets a new deadline from now (bench mode: each sample gets its own).

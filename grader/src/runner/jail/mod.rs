@@ -11,13 +11,18 @@
 //!   environment, the harness, the lab's workload file and the system's libraries; writes only beneath the
 //!   run's directory, /dev/shm and a few /dev files; no signal to, and no abstract socket of, anything
 //!   outside the run;
-//! - a `pids` cgroup (`cgroup`) that caps how many tasks the run may hold at once.
+//! - a `pids` cgroup (`cgroup`) that caps how many tasks the run may hold at once;
+//! - a network namespace (`net`) with only its loopback, where the grader binds the run's own services
+//!   (a fixture server): no other network, no classmate's services, no grader's ports.
 //!
 //! `layers()` probes once what works and `describe()` names what was missing, for the report. A laptop
 //! without user namespaces still grades, with fewer layers, and the report says so.
 mod cgroup;
+mod net;
 mod ns;
 mod rules;
+
+pub use net::Netns;
 
 use crate::spec::Limits;
 use std::path::{Path, PathBuf};
@@ -31,6 +36,8 @@ pub struct Layers {
     /// Landlock's ABI version (0: none). 1+: file reads and writes; 6+: signal and abstract-socket scopes.
     pub landlock: i32,
     pub cgroup_pids: bool,
+    /// A network namespace per run, made by the grader (root only: it needs CAP_SYS_ADMIN outside).
+    pub network: bool,
 }
 
 impl Layers {
@@ -43,10 +50,9 @@ impl Layers {
         put(self.landlock >= 1, "landlock-files");
         put(self.landlock >= 6, "landlock-signals");
         put(self.cgroup_pids, "cgroup-pids");
-        // Network confinement (a namespace or Landlock's TCP rules) is not built yet.
-        off.push("network".into());
+        put(self.network, "network-namespace");
         let on = if on.is_empty() { "none".to_string() } else { on.join("+") };
-        format!("{on}; missing: {}", off.join(", "))
+        if off.is_empty() { on } else { format!("{on}; missing: {}", off.join(", ")) }
     }
 }
 
@@ -63,18 +69,20 @@ fn probe(python: &Path) -> Layers {
     let abi = if ceiling == "none" { 0 } else { rules::abi() };
     let cg = !matches!(ceiling.as_str(), "none" | "landlock" | "no-cgroup") && cgroup::available();
     let ns_ok = !matches!(ceiling.as_str(), "none" | "landlock");
+    let net = ns_ok && !matches!(ceiling.as_str(), "no-network") && nix::unistd::geteuid().is_root() && Netns::new().is_ok();
     let candidates = [
-        Layers { namespaces: ns_ok, landlock: abi, cgroup_pids: cg },
-        Layers { namespaces: false, landlock: abi, cgroup_pids: cg },
-        Layers { namespaces: false, landlock: abi, cgroup_pids: false },
-        Layers { namespaces: false, landlock: 0, cgroup_pids: false },
+        Layers { namespaces: ns_ok, landlock: abi, cgroup_pids: cg, network: net },
+        Layers { namespaces: ns_ok, landlock: abi, cgroup_pids: cg, network: false },
+        Layers { namespaces: false, landlock: abi, cgroup_pids: cg, network: false },
+        Layers { namespaces: false, landlock: abi, cgroup_pids: false, network: false },
+        Layers { namespaces: false, landlock: 0, cgroup_pids: false, network: false },
     ];
     let tmp = std::env::temp_dir();
     candidates
         .iter()
         .copied()
         .find(|l| try_layers(*l, python, &tmp))
-        .unwrap_or(Layers { namespaces: false, landlock: 0, cgroup_pids: false })
+        .unwrap_or(Layers { namespaces: false, landlock: 0, cgroup_pids: false, network: false })
 }
 
 /// Runs `python -S -c ...` confined with `layers`: true when it started and saw what it should.
@@ -83,7 +91,7 @@ fn try_layers(layers: Layers, python: &Path, tmp: &Path) -> bool {
     let Ok(dir) = tempfile::Builder::new().prefix("grade-probe-").tempdir_in(tmp) else { return false };
     let limits = Limits { timeout: std::time::Duration::from_secs(10), memory_mb: 256, processes: 4, output_kb: 64 };
     let readable = interpreter_dirs(python);
-    let Ok(jail) = Jail::prepare_with(layers, dir.path(), &readable, &limits) else { return false };
+    let Ok(jail) = Jail::prepare_with(layers, dir.path(), &readable, &limits, None) else { return false };
     let mut cmd = std::process::Command::new(python);
     // It waits for a line on stdin, so that it is still there to be put into its cgroup. In the
     // namespaces, it is process 1 and sees only itself in /proc.
@@ -132,15 +140,36 @@ pub struct Jail {
     rules: Option<rules::Prepared>,
     ns: Option<ns::Prepared>,
     cgroup: Option<cgroup::Group>,
+    /// The run's network namespace, kept open until the run is over.
+    _net: Option<std::sync::Arc<Netns>>,
+    net_fd: Option<std::os::fd::RawFd>,
+}
+
+/// A network namespace for a run whose services must listen in it before it starts (`None` when the layer
+/// is off here). A run given none gets a namespace of its own when the layer is on.
+pub fn netns(python: &Path) -> std::io::Result<Option<std::sync::Arc<Netns>>> {
+    if layers(python).network { Netns::new().map(|n| Some(std::sync::Arc::new(n))) } else { Ok(None) }
 }
 
 impl Jail {
     /// A jail for a run whose private directory is `run_dir`, which may also read `readable`.
-    pub fn prepare(python: &Path, run_dir: &Path, readable: &[PathBuf], limits: &Limits) -> std::io::Result<Jail> {
-        Self::prepare_with(layers(python), run_dir, readable, limits)
+    pub fn prepare(
+        python: &Path,
+        run_dir: &Path,
+        readable: &[PathBuf],
+        limits: &Limits,
+        net: Option<std::sync::Arc<Netns>>,
+    ) -> std::io::Result<Jail> {
+        Self::prepare_with(layers(python), run_dir, readable, limits, net)
     }
 
-    fn prepare_with(layers: Layers, run_dir: &Path, readable: &[PathBuf], limits: &Limits) -> std::io::Result<Jail> {
+    fn prepare_with(
+        layers: Layers,
+        run_dir: &Path,
+        readable: &[PathBuf],
+        limits: &Limits,
+        net: Option<std::sync::Arc<Netns>>,
+    ) -> std::io::Result<Jail> {
         let rules = if layers.landlock > 0 {
             Some(rules::prepare(layers.landlock, run_dir, readable, layers.namespaces)?)
         } else {
@@ -148,7 +177,13 @@ impl Jail {
         };
         let ns = if layers.namespaces { Some(ns::prepare(limits.memory_mb)) } else { None };
         let cgroup = if layers.cgroup_pids { cgroup::Group::create(pids_max(limits)).ok() } else { None };
-        Ok(Jail { layers, rules, ns, cgroup })
+        let net = match net {
+            Some(n) if layers.network => Some(n),
+            _ if layers.network => Some(std::sync::Arc::new(Netns::new()?)),
+            _ => None,
+        };
+        let net_fd = net.as_ref().map(|n| n.raw());
+        Ok(Jail { layers, rules, ns, cgroup, _net: net, net_fd })
     }
 
     pub fn layers(&self) -> Layers {
@@ -167,6 +202,9 @@ impl Jail {
     /// stays outside as a relay of the exit status; its child becomes the namespace's process 1 and goes
     /// on to exec), then restricts itself with Landlock. Async-signal-safe system calls only.
     pub fn enter(&self) -> std::io::Result<()> {
+        if let Some(fd) = self.net_fd {
+            net::join(fd)?;
+        }
         if let Some(ns) = &self.ns {
             ns.enter()?;
         }
