@@ -470,7 +470,7 @@ def run(job, chan, ctl):
             children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
             chan.send("peak", bytes=grade_procs.status_kb(os.getpid(), "VmHWM") * 1024 + children
                       + grade_procs.status_kb(os.getppid(), "VmRSS") * 1024)
-        touched = grade_tamper.verdict(tripwire)
+        touched = grade_tamper.verdict(tripwire, None if ok else message)
         if touched:
             ok = False
             message, hint, loc, touched = touched

@@ -367,7 +367,10 @@ class InstrumentedBoundedSemaphore(InstrumentedSemaphore, threading.BoundedSemap
     _original = threading.BoundedSemaphore
 
     def __init__(self, value=1):
-        threading.BoundedSemaphore.__init__(self, value)
+        # Not threading.BoundedSemaphore.__init__: that name is this class once installed, and the original
+        # calls `Semaphore.__init__` by its module's name, which is the instrumented one: either recurses.
+        InstrumentedSemaphore._original.__init__(self, value)
+        self._initial_value = value
         _described(self, "BoundedSemaphore")
 
 
@@ -420,6 +423,12 @@ def install(student_root):
     threading.BoundedSemaphore = InstrumentedBoundedSemaphore
     threading.Event = InstrumentedEvent
     threading.Barrier = InstrumentedBarrier
+    # queue.SimpleQueue is C: a thread blocked in its get() (a ThreadPoolExecutor's idle worker) would be
+    # invisible to the deadlock search and would keep the controlled scheduler's turn. Its pure-Python
+    # twin waits on a Semaphore, which is instrumented: modelled like every other wait.
+    import queue
+    if hasattr(queue, "_PySimpleQueue"):
+        queue.SimpleQueue = queue._PySimpleQueue
     return _state
 
 

@@ -6,8 +6,10 @@ Thread.join and time.sleep. Since only one managed thread runs at any moment and
 the seed, the same seed gives the same interleaving: a failing schedule replays exactly.
 
 When no managed thread can run and none waits with a timeout, the program is stuck for certain: that is
-reported at once, with every thread and what it waits for. Blocking calls the scheduler does not know
-(sockets, SimpleQueue, multiprocessing) would hold the turn: labs that use them keep yield injection.
+reported at once, with every thread and what it waits for. queue.SimpleQueue (a ThreadPoolExecutor's
+work queue) is modelled through its pure-Python twin, which `grade_instrument.install` puts in its place.
+Blocking calls the scheduler does not know (sockets, multiprocessing) would hold the turn: labs that use
+them keep yield injection.
 """
 import random
 import sys

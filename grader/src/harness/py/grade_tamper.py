@@ -190,9 +190,18 @@ def arm(check_module, chan, root, checks, instrumented):
     return tw
 
 
-def verdict(tw):
-    """(message, hint, location, findings) for a run whose student touched the grader, else None."""
+_TRACING_OFF = "switched the grader's tracing off"
+
+
+def verdict(tw, failure=None):
+    """(message, hint, location, findings) for a run whose student touched the grader, else None.
+
+    `failure` is the run's own failure message, if it failed. Tracing found off in a run that failed with
+    RecursionError is that error's doing, not the student's hand: CPython drops a tracer that raises, and
+    at the recursion limit the tracer's own call raises. The run's failure stands (and is no pass)."""
     found = tw.take() + [{"what": w} for w in tw.integrity()]
+    if failure and "RecursionError" in failure and all(f["what"].startswith(_TRACING_OFF) for f in found):
+        found = []
     if not found:
         return None
     first = found[0]
