@@ -139,7 +139,15 @@ impl Grader {
             }
         });
         for (idx, unit) in timed {
-            let r = ctx.judge(unit);
+            // Performance is earned only by correct code: what it requires has been judged by now.
+            let unmet = {
+                let done = results.lock().unwrap_or_else(|p| p.into_inner());
+                unmet_requirements(unit.item, done.iter().flatten())
+            };
+            let r = match unmet {
+                Some(why) => not_measured(unit.item, why),
+                None => ctx.judge(unit),
+            };
             results.lock().unwrap_or_else(|p| p.into_inner())[idx] = Some(r);
         }
         crate::runner::interrupt::sweep_orphans();
@@ -179,6 +187,7 @@ impl Grader {
             max_score: 100.0,
             groups: scores.groups,
             categories: scores.categories,
+            adjustments: scores.adjustments,
             tests,
         };
         crate::report::bounds::fit(&mut report, crate::report::bounds::REPORT);
@@ -407,6 +416,31 @@ pub(crate) fn http_server(
     let server = crate::http::Server::start(spec, seed, net).map_err(|e| format!("cannot start the fixture HTTP server: {e}"))?;
     let info = json!({"base": server.base_url(), "control": format!("/__grade/{}", server.token)});
     Ok((Some(server), info))
+}
+
+/// The first of `item`'s requirements that did not pass, said for the student; `None` when all did.
+fn unmet_requirements<'a>(item: &Item, done: impl Iterator<Item = &'a TestResult>) -> Option<String> {
+    let done: Vec<&TestResult> = done.collect();
+    let failed: Vec<String> = item
+        .requires
+        .iter()
+        .filter_map(|id| done.iter().find(|t| &t.id == id))
+        .filter(|t| t.status != Status::Passed)
+        .map(|t| format!("`{}` ({})", t.id, t.status.as_str()))
+        .collect();
+    if failed.is_empty() {
+        return None;
+    }
+    let more = if failed.len() > 3 { format!(" and {} more", failed.len() - 3) } else { String::new() };
+    Some(format!("{}{more}", failed.iter().take(3).cloned().collect::<Vec<_>>().join(", ")))
+}
+
+/// A timed item left unmeasured because the code it times is not correct yet.
+fn not_measured(item: &Item, unmet: String) -> TestResult {
+    let mut r = verdict::blank(item, Status::Skipped);
+    r.message = Some(format!("not measured: speed counts only for correct code, and {unmet} did not pass"));
+    r.hint = Some("make the items above pass first; the speed is measured once they do".into());
+    r
 }
 
 /// A code item that cannot run because the submission does not compile.

@@ -40,6 +40,9 @@ pub fn render(report: &Report) -> String {
     for e in &report.compile.errors {
         summary.push_str(&format!("{}\n", safe(&format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message))));
     }
+    for a in &report.adjustments {
+        summary.push_str(&format!("adjustment -{}: {}\n", round2(a.points), safe(&a.reason)));
+    }
     let provisional: Vec<&str> =
         report.categories.iter().filter(|c| c.provisional).map(|c| c.id.id()).collect();
     if !provisional.is_empty() {

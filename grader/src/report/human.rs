@@ -112,6 +112,13 @@ pub fn render(r: &Report, style: &Style) -> String {
         let _ = writeln!(out, "  {:<20} {:>6}/{:<3} {:>4.0}%{}", c.id.id(), num(c.points), num(c.weight),
             c.earned_fraction * 100.0, if c.provisional { "  (provisional)" } else { "" });
     }
+    if !r.adjustments.is_empty() {
+        let _ = writeln!(out, "\nadjustments");
+        for a in &r.adjustments {
+            let pad = " ".repeat(4 + 20 + 8);
+            let _ = writeln!(out, "  {:<20} {:>7}  {}", a.id, format!("-{}", num(a.points)), safe_indented(&a.reason, &pad));
+        }
+    }
     let groups: Vec<String> = r.groups.iter().map(|g| format!("{} {}/{}",
         serde_json::to_value(g.id).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
         num(g.points), num(g.weight))).collect();

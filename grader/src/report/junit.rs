@@ -10,6 +10,13 @@ use std::time::Duration;
 pub fn render(report: &Report) -> String {
     let mut suite = TestSuite::new(report.lab.clone());
     suite.set_time(Duration::from_millis(report.duration_ms));
+    suite.add_property(quick_junit::Property::new("score", format!("{}", report.score)));
+    for a in &report.adjustments {
+        suite.add_property(quick_junit::Property::new(
+            format!("adjustment.{}", a.id),
+            format!("-{}: {}", a.points, safe(&a.reason)),
+        ));
+    }
     for t in &report.tests {
         let mut status = match t.status {
             Status::Passed => TestCaseStatus::success(),

@@ -121,6 +121,9 @@ pub struct TestResult {
     /// An instructor's score that replaced the automatic one.
     #[serde(default, rename = "override", skip_serializing_if = "Option::is_none")]
     pub manual: Option<Override>,
+    /// The item checks a core property of the lab: failing it caps the score.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub core: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Default)]
@@ -235,5 +238,16 @@ pub struct Report {
     pub max_score: f64,
     pub groups: Vec<GroupScore>,
     pub categories: Vec<CategoryScore>,
+    /// What the score subtracts from the categories' sum, each with its reason (a failed core property).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<Adjustment>,
     pub tests: Vec<TestResult>,
+}
+
+/// A deduction from the categories' sum: `score` = their sum minus every adjustment's points.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Adjustment {
+    pub id: String,
+    pub reason: String,
+    pub points: f64,
 }

@@ -104,22 +104,22 @@ impl Kind {
 
     /// The optional keys that make sense for this kind.
     fn allowed_keys(self) -> &'static [&'static str] {
-        const CODE: &[&str] = &["check", "params", "timeout", "instrument", "start_method", "http"];
+        const CODE: &[&str] = &["check", "params", "timeout", "instrument", "start_method", "http", "core"];
         match self {
             Kind::Compile | Kind::Manual => &[],
             Kind::Deterministic => CODE,
             Kind::Stress => &[
                 "check", "params", "timeout", "instrument", "start_method", "repetitions", "yield_probability", "scheduler",
-                "http",
+                "http", "core",
             ],
             Kind::Deadlock => &[
                 "check", "params", "timeout", "instrument", "start_method", "repetitions", "yield_probability", "lock_order",
-                "scheduler", "http",
+                "scheduler", "http", "core",
             ],
             Kind::Throughput => {
-                &["check", "params", "timeout", "samples", "min_sample_ms", "target_ratio", "floor_ratio", "http"]
+                &["check", "params", "timeout", "samples", "min_sample_ms", "target_ratio", "floor_ratio", "http", "requires"]
             }
-            Kind::Memory => &["check", "params", "timeout", "start_method", "target_ratio", "floor_ratio", "http"],
+            Kind::Memory => &["check", "params", "timeout", "start_method", "target_ratio", "floor_ratio", "http", "requires"],
             Kind::Quiz => &["answers_file", "questions"],
             Kind::Design => &["file", "sections", "min_words"],
             Kind::Lint => &["timeout", "deduct", "rules"],
@@ -271,6 +271,10 @@ struct RawItem {
     deduct: Option<Spanned<f64>>,
     #[serde(default)]
     rules: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    requires: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    core: Option<Spanned<bool>>,
 }
 
 /// Resource limits for every run of a lab.
@@ -349,6 +353,11 @@ pub struct Item {
     pub lint: Option<LintRules>,
     /// The checks file of an item from a private overlay (others use the spec's).
     pub checks: Option<PathBuf>,
+    /// A timed item: the items that must pass before it is measured (performance is earned only by correct
+    /// code). Default: every other completion-and-quality item of the lab that runs the student's code.
+    pub requires: Vec<String>,
+    /// The lab's core property: failing it caps the whole score (`score::CORE_CAP`).
+    pub core: bool,
 }
 
 /// A lab's spec, validated.
@@ -484,9 +493,11 @@ fn validate(ctx: &Ctx, raw: RawSpec) -> Result<Spec> {
         if it.id.value.is_empty() || !it.id.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(ctx.err(&it.id.referenced, "id", "item ids use letters, digits, `-` and `_`"));
         }
+        let requires_at = it.requires.as_ref().map(|r| r.referenced.clone());
         let item = validate_item(ctx, it, &limits, &checks, &mut checks_text)?;
-        items.push(item);
+        items.push((item, requires_at));
     }
+    let items = resolve_requires(ctx, items)?;
     for cat in Category::ALL {
         if !items.iter().any(|i| i.category == cat && i.points > 0.0) {
             return Err(ctx.err(
@@ -522,6 +533,38 @@ fn validate(ctx: &Ctx, raw: RawSpec) -> Result<Spec> {
     })
 }
 
+/// Fills in each timed item's default `requires` (every completion-and-quality item that runs a check) and
+/// checks the ones a spec gave: items of this lab, that run the student's code, never timed themselves.
+fn resolve_requires(ctx: &Ctx, items: Vec<(Item, Option<Location>)>) -> Result<Vec<Item>> {
+    let correctness = |i: &Item| matches!(i.kind, Kind::Deterministic | Kind::Stress | Kind::Deadlock);
+    let defaults: Vec<String> =
+        items.iter().filter(|(i, _)| i.category == Category::CompletionQuality && correctness(i)).map(|(i, _)| i.id.clone()).collect();
+    let by_id: BTreeMap<String, bool> = items.iter().map(|(i, _)| (i.id.clone(), correctness(i))).collect();
+    let mut out = Vec::new();
+    for (mut item, at) in items {
+        if matches!(item.kind, Kind::Throughput | Kind::Memory) {
+            match at {
+                Some(loc) => {
+                    for r in &item.requires {
+                        match by_id.get(r) {
+                            None => return Err(ctx.err(&loc, "requires", format!("`{r}` is not an item of this lab"))),
+                            Some(false) => {
+                                return Err(ctx.err(&loc, "requires", format!(
+                                    "`{r}` is not a correctness item (deterministic, stress or deadlock)"
+                                )))
+                            }
+                            Some(true) => {}
+                        }
+                    }
+                }
+                None => item.requires = defaults.clone(),
+            }
+        }
+        out.push(item);
+    }
+    Ok(out)
+}
+
 fn validate_item(
     ctx: &Ctx,
     it: RawItem,
@@ -554,6 +597,8 @@ fn validate_item(
         ("start_method", it.start_method.as_ref().map(|s| &s.referenced)),
         ("deduct", it.deduct.as_ref().map(|s| &s.referenced)),
         ("rules", it.rules.as_ref().map(|s| &s.referenced)),
+        ("requires", it.requires.as_ref().map(|s| &s.referenced)),
+        ("core", it.core.as_ref().map(|s| &s.referenced)),
     ];
     let kind_name = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
     for (key, loc) in present.iter().chain(extra.iter()) {
@@ -704,6 +749,8 @@ fn validate_item(
         kind,
         points: it.points.value,
         hint: it.hint,
+        requires: it.requires.map(|r| r.value).unwrap_or_default(),
+        core: it.core.map(|c| c.value).unwrap_or(false),
         visibility: it.visibility.unwrap_or_default(),
         timeout,
         check,
