@@ -159,6 +159,10 @@ pub struct GradeArgs {
     /// Show the student's stdout and stderr of failing items.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Grade only these items (ids, comma-separated or repeated); the others are reported `skipped`.
+    /// With `--seed`, replays one item's recorded failure.
+    #[arg(long, value_name = "ITEM", value_delimiter = ',')]
+    pub only: Vec<String>,
     /// Exit with status 1 when the score is below this.
     #[arg(long, value_name = "SCORE")]
     pub min_score: Option<f64>,

@@ -124,7 +124,15 @@ fn grade_one(args: cli::GradeArgs) -> Result<i32> {
     if !submission.is_dir() {
         return Err(Error::Usage(format!("submission {}: no such directory", submission.display())));
     }
-    let mut report = g.grade(&spec, &submission, args.seed)?;
+    let mut report = if args.only.is_empty() {
+        g.grade(&spec, &submission, args.seed)?
+    } else {
+        if let Some(bad) = args.only.iter().find(|id| !spec.items.iter().any(|i| &i.id == *id)) {
+            let ids: Vec<&str> = spec.items.iter().map(|i| i.id.as_str()).collect();
+            return Err(Error::Usage(format!("--only {bad}: {lab} has no such item; its items: {}", ids.join(", "))));
+        }
+        g.grade_only(&spec, &submission, args.seed, &args.only)?
+    };
     // The student's id: as given, else (for an overrides file's rows) the submission folder's name.
     report.submission.student = args.student.clone().or_else(|| {
         args.instructor.overrides.as_ref()?;

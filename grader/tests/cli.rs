@@ -488,7 +488,7 @@ fn the_controlled_scheduler_replays_a_race_exactly() {
     let b = stress_message("lab-0.2", "racy-counter", 11);
     assert_eq!(a["status"], "failed");
     assert_eq!(a["message"], b["message"], "the same seed gives the same interleaving");
-    assert!(a["message"].as_str().unwrap().contains("replay with --seed 11"), "{a}");
+    assert!(a["message"].as_str().unwrap().contains("--seed 11 (exact"), "{a}");
     let others: Vec<Value> = (12..16).map(|s| stress_message("lab-0.2", "racy-counter", s)["message"].clone()).collect();
     assert!(others.iter().any(|m| m != &a["message"]), "other seeds give other interleavings");
 }

@@ -60,6 +60,16 @@ fn location(v: &Value) -> Option<String> {
     Some(format!("{}:{}", file, v["line"].as_u64().unwrap_or(0)))
 }
 
+/// The command that replays a failing run, and how faithfully it will.
+fn replay(item: &Item, unit: &Unit, seed: u64) -> String {
+    let how = match (item.scheduler, unit.trace) {
+        (crate::spec::Scheduler::Controlled, _) => "exact: the controlled scheduler".to_string(),
+        (_, Some(p)) => format!("likely, not certain: yield injection at probability {p}"),
+        _ => "likely, not certain".to_string(),
+    };
+    format!("replay: grade {} --only {} --seed {seed} ({how})", unit.lab, item.id)
+}
+
 /// Judges a check run (deterministic, stress, deadlock).
 pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) -> TestResult {
     let mut r = blank(item, Status::Passed);
@@ -92,7 +102,10 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
         r.failed_runs += 1;
         r.seed = d["seed"].as_u64().or(r.seed);
         let diagnosis: Option<Diagnosis> = serde_json::from_value(d["diagnosis"].clone()).ok();
-        r.message = diagnosis.as_ref().map(|d| d.summary.clone());
+        r.message = diagnosis.as_ref().map(|d| match r.seed {
+            Some(seed) if unit.seeds.len() > 1 => format!("{} ({})", d.summary, replay(item, unit, seed)),
+            _ => d.summary.clone(),
+        });
         r.location = diagnosis.as_ref().and_then(|d| d.threads.first()).map(|t| format!("{}:{}", t.file, t.line));
         r.diagnosis = diagnosis;
         let own_hint = d["diagnosis"]["hint"].as_str().map(String::from);
@@ -151,14 +164,7 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
         // Capped before the replay's seed is added to it, so that stays whole.
         let msg = crate::report::text::cap_head(first["message"].as_str().unwrap_or("the check failed"), bounds::MESSAGE - 512).into_owned();
         r.message = Some(if unit.seeds.len() > 1 {
-            let schedule = unit.trace.map(|p| format!(", yield probability {p}")).unwrap_or_default();
-            format!(
-                "{msg} (failed {} of {} runs; first failing seed {}{schedule}: replay with --seed {})",
-                failed.len(),
-                runs.len(),
-                r.seed.unwrap_or(0),
-                r.seed.unwrap_or(0)
-            )
+            format!("{msg} (failed {} of {} runs; {})", failed.len(), runs.len(), replay(item, unit, r.seed.unwrap_or(0)))
         } else {
             msg
         });
