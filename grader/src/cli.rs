@@ -99,6 +99,10 @@ pub struct BatchArgs {
     /// Seed of every submission's first run (default: one drawn per submission).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// At the end, how long to wait for a quiet machine before measuring inconclusive items again
+    /// (seconds; 0: do not measure them again).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub quiet_wait: u64,
     #[command(flatten)]
     pub common: Common,
 }
@@ -115,6 +119,9 @@ pub struct GradeOneArgs {
     pub private: Option<PathBuf>,
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Grade only these items (a batch's second look at inconclusive measurements).
+    #[arg(long, value_name = "ITEM", value_delimiter = ',')]
+    pub only: Vec<String>,
     #[command(flatten)]
     pub common: Common,
 }

@@ -13,6 +13,7 @@
 pub mod book;
 pub mod merge;
 mod progress;
+mod remeasure;
 mod strays;
 pub mod summary;
 mod watch;
@@ -125,6 +126,7 @@ pub fn run(g: &Grader, spec: &Spec, args: &BatchArgs, overrides: &Overrides) -> 
         }
     });
     progress.finish();
+    let inconclusive = remeasure::second_look(&workers, &root, &mine, args, overrides);
     let (graded, reused, errors) = counts.into_inner().unwrap_or_else(|p| p.into_inner());
     let entries = book::read_entries(&args.out, Some(&mine))?;
     let crashed = entries.iter().filter(|e| e.status() == "crashed").count();
@@ -145,7 +147,10 @@ pub fn run(g: &Grader, spec: &Spec, args: &BatchArgs, overrides: &Overrides) -> 
         duration_ms: started.elapsed().as_millis() as u64,
     };
     book::write_all(&args.out, &manifest, &entries)?;
-    let lost = if crashed > 0 { format!(" ({crashed} crashed)") } else { String::new() };
+    let mut lost = if crashed > 0 { format!(" ({crashed} crashed)") } else { String::new() };
+    if inconclusive > 0 {
+        lost.push_str(&format!("; {inconclusive} with inconclusive measurements (provisional)"));
+    }
     eprintln!(
         "grade: {} submissions of {}: {graded} graded, {reused} already graded, {errors} could not be graded{lost} ({:.1} s)\n       {}",
         mine.len(),

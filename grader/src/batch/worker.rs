@@ -59,6 +59,13 @@ impl Workers {
     pub fn grade(&self, submission: &Path) -> Outcome {
         watch::run(self.command(submission), self.budget)
     }
+
+    /// Grades only `items` of one submission in a worker (the rest `skipped`), watched.
+    pub fn grade_only(&self, submission: &Path, items: &[String]) -> Outcome {
+        let mut cmd = self.command(submission);
+        cmd.arg("--only").arg(items.join(","));
+        watch::run(cmd, self.budget)
+    }
 }
 
 fn uses_ruff(item: &crate::spec::Item) -> bool {
@@ -72,7 +79,8 @@ pub fn budget(spec: &Spec, jobs: usize) -> Duration {
     let (mut untimed, mut timed) = (Duration::from_secs(60), Duration::ZERO);
     for item in &spec.items {
         match item.kind {
-            Kind::Throughput => timed += item.timeout * (2 + 4 * item.bench.as_ref().map_or(1, |b| b.samples)),
+            // Two calibration samples, then up to four rounds of samples on each side (`grading::bench`).
+            Kind::Throughput => timed += item.timeout * (2 + 8 * item.bench.as_ref().map_or(1, |b| b.samples)),
             Kind::Memory => timed += item.timeout * 2,
             k if k.runs_student_code() => untimed += item.timeout,
             _ => {}
@@ -83,7 +91,11 @@ pub fn budget(spec: &Spec, jobs: usize) -> Duration {
 
 /// The worker's side: grade the submission and print the whole report, as JSON, on stdout.
 pub fn serve(g: &Grader, spec: &Spec, args: &GradeOneArgs) -> Result<i32> {
-    let report = g.grade(spec, &args.submission, args.seed)?;
+    let report = if args.only.is_empty() {
+        g.grade(spec, &args.submission, args.seed)?
+    } else {
+        g.grade_only(spec, &args.submission, args.seed, &args.only)?
+    };
     let text = serde_json::to_string(&report).map_err(|e| Error::Internal(e.to_string()))? + "\n";
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| Error::io("<stdout>", e))?;

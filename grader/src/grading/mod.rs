@@ -2,7 +2,7 @@
 mod bench;
 mod memory;
 mod offline;
-mod quiet;
+pub mod quiet;
 mod verdict;
 
 use crate::course::Course;

@@ -42,3 +42,32 @@ impl Watch {
         Some(other as f64 / ticks_per_second() / wall)
     }
 }
+
+/// Cores' worth of CPU the whole machine is using, over `over`.
+pub fn busy_cores(over: std::time::Duration) -> Option<f64> {
+    let a = machine_busy_ticks()?;
+    std::thread::sleep(over);
+    let b = machine_busy_ticks()?;
+    Some(b.saturating_sub(a) as f64 / ticks_per_second() / over.as_secs_f64())
+}
+
+/// Waits until the machine has stayed quiet (below half a core's use per core) for `hold`, at most `max`;
+/// true when it did. A machine that does not say how busy it is counts as quiet.
+pub fn wait_until_quiet(max: std::time::Duration, hold: std::time::Duration) -> bool {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+    let until = Instant::now() + max;
+    let mut quiet_since = Instant::now();
+    loop {
+        match busy_cores(std::time::Duration::from_secs(1)) {
+            None => return true,
+            Some(busy) if busy >= 0.5 * cores => quiet_since = Instant::now(),
+            Some(_) => {}
+        }
+        if quiet_since.elapsed() >= hold {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Grading on a busy machine: a measurement the machine spoiled is `inconclusive`, never a pass or a
+//! fail, and `grade batch` measures it again at the end, once the machine has been quiet for a while.
+//! (Its own test binary: nothing else of the suite runs beside it, so "quiet" means quiet.)
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn course() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Busy loops on every core until the returned flag is set.
+fn spin() -> (Arc<AtomicBool>, Vec<std::thread::JoinHandle<()>>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let handles = (0..cores)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 1u64;
+                while !stop.load(Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            })
+        })
+        .collect();
+    (stop, handles)
+}
+
+#[test]
+fn a_batch_measures_inconclusive_items_again_once_the_machine_is_quiet() {
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let ada = class.path().join("ada");
+    std::fs::create_dir_all(&ada).unwrap();
+    for e in std::fs::read_dir(course().join("solutions/lab-5.3")).unwrap().flatten() {
+        std::fs::copy(e.path(), ada.join(e.file_name())).unwrap();
+    }
+    let (stop, spinners) = spin();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("grade"));
+    cmd.current_dir(course()).env("NO_COLOR", "1");
+    cmd.args(["batch", "--lab", "lab-5.3", "--jobs", "1", "--quiet-wait", "120"]).arg(class.path()).arg("--out").arg(out.path());
+    cmd.stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null());
+    let child = cmd.spawn().unwrap();
+    // The first grading, beside the busy loops: its report is written as soon as it is done.
+    let report = out.path().join("reports/ada.json");
+    let t0 = Instant::now();
+    while !report.exists() && t0.elapsed() < Duration::from_secs(240) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let first: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("the first report")).unwrap();
+    stop.store(true, Ordering::Relaxed);
+    spinners.into_iter().for_each(|s| s.join().unwrap());
+    let done = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stderr}");
+    let status = |r: &Value| r["tests"].as_array().unwrap().iter().find(|t| t["id"] == "throughput").unwrap()["status"].clone();
+    assert_eq!(status(&first), "inconclusive", "measured beside busy loops: {}", first["tests"]);
+    assert!(stderr.contains("waiting for it to be quiet"), "{stderr}");
+    let last: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(status(&last), "passed", "measured again on the quiet machine: {stderr}");
+    assert_eq!(last["score"], 100.0);
+    let book = std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap();
+    assert!(book.contains("ada") && book.contains("100"), "{book}");
+}
