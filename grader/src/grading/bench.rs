@@ -3,6 +3,7 @@
 //! only ever makes code slower, so the fastest sample is the least disturbed), re-measured once when the
 //! target is missed. A round counts only when the machine stayed quiet (`quiet`) and the best samples agree
 //! with the medians; without a valid round the item is `inconclusive`.
+use super::speedup::{self, Cores};
 use super::verdict::{blank, grader_error, output_of};
 use super::ItemCtx;
 use crate::plan::Unit;
@@ -88,7 +89,7 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
     for (i, is_student) in [true, false].into_iter().enumerate() {
         let run = if is_student { &mut student } else { &mut refrun };
         match sample(run, None, item.timeout) {
-            Ok((_, n)) => calls[i] = n.max(1),
+            Ok((_, n, _)) => calls[i] = n.max(1),
             Err(why) => return failure(item, unit, is_student, why, student, refrun),
         }
     }
@@ -100,9 +101,13 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
     let mut busy: Vec<f64> = Vec::new();
     let mut spread: Option<String> = None;
     let mut valid_rounds = 0;
+    let (mut my_cores, mut their_cores) = (Cores::default(), Cores::default());
+    let mut parallel: Option<speedup::Judged> = None;
+    let machine_cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     for _round in 0..ROUNDS {
         let watch = super::quiet::Watch::start(&mut [&mut student, &mut refrun]);
         let (mut m, mut t) = (Vec::new(), Vec::new());
+        let (mut mc, mut tc) = (Cores::default(), Cores::default());
         for k in 0..bench.samples {
             // Alternate who goes first, so a drift in machine speed falls on both sides alike.
             let order: [bool; 2] = if k % 2 == 0 { [true, false] } else { [false, true] };
@@ -110,7 +115,15 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
                 let run = if is_student { &mut student } else { &mut refrun };
                 let n = calls[usize::from(!is_student)];
                 match sample(run, Some(n), item.timeout) {
-                    Ok((s, _)) => if is_student { m.push(s) } else { t.push(s) },
+                    Ok((s, _, c)) => {
+                        if is_student {
+                            m.push(s);
+                            mc.add(c);
+                        } else {
+                            t.push(s);
+                            tc.add(c);
+                        }
+                    }
                     Err(why) => return failure(item, unit, is_student, why, student, refrun),
                 }
             }
@@ -123,16 +136,41 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
         }
         mine.extend(m);
         theirs.extend(t);
+        my_cores.add(mc);
+        their_cores.add(tc);
         let (by_best, by_median) = (best(&theirs) / best(&mine), median(&theirs) / median(&mine));
-        if !agree(by_best, by_median, bench) {
+        // A parallel item is judged by the cores: the time counts only within a wide band, so the best
+        // samples and the medians need not agree so closely on it.
+        let marks_agree = match &bench.parallel {
+            Some(p) => (fraction(by_best, p.time_target, p.time_floor) - fraction(by_median, p.time_target, p.time_floor)).abs() <= MARKS_AGREEMENT,
+            None => agree(by_best, by_median, bench),
+        };
+        if !marks_agree {
             spread = Some(format!("the samples were too spread: ratio {by_best:.2} of the best samples, {by_median:.2} of the medians"));
             verdict = None;
             continue;
         }
+        let full = match &bench.parallel {
+            Some(p) => match speedup::judge(by_best, my_cores, their_cores, bench, p, machine_cores) {
+                Ok(j) => {
+                    let f = j.fraction;
+                    parallel = Some(j);
+                    f >= 1.0
+                }
+                Err(why) => {
+                    spread = Some(why);
+                    parallel = None;
+                    verdict = None;
+                    continue;
+                }
+            },
+            None => by_best >= bench.target_ratio,
+        };
         valid_rounds += 1;
         verdict = Some(by_best);
         // A pass, a second valid round, or a miss by so much that no quieter machine could change it.
-        if by_best >= bench.target_ratio || valid_rounds == 2 || by_best < bench.floor_ratio / 2.0 {
+        let hopeless = bench.parallel.is_none() && by_best < bench.floor_ratio / 2.0;
+        if full || valid_rounds == 2 || hopeless {
             break;
         }
     }
@@ -153,6 +191,18 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
         why.extend(spread);
         return inconclusive(item, &why, &mine, &theirs, bench);
     };
+    if let Some(j) = parallel {
+        let mut r = blank(item, if j.fraction >= 1.0 { Status::Passed } else { Status::Failed });
+        r.points = item.points * j.fraction;
+        r.runs = mine.len() as u32;
+        r.peak_rss_kb = Some(result.peak_rss_bytes / 1024);
+        r.message = Some(j.message);
+        r.measurement = Some(Measurement { samples: mine, reference_samples: theirs, ..j.measurement });
+        if j.fraction < 1.0 {
+            r.hint = item.hint.clone().or_else(|| Some("split the work so every worker is busy at once, in processes".into()));
+        }
+        return r;
+    }
     let f = fraction(ratio, bench.target_ratio, bench.floor_ratio);
     let mut r = blank(item, if f >= 1.0 { Status::Passed } else { Status::Failed });
     r.points = item.points * f;
@@ -267,17 +317,20 @@ fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path
 }
 
 /// One sample: `n` calls (or, with `None`, as many as fill the item's minimum sample), timed by the
-/// grader from the command to the answer. Returns (seconds per call, calls made).
-fn sample(run: &mut Run, n: Option<u64>, timeout: std::time::Duration) -> Result<(f64, u64), String> {
+/// grader from the command to the answer, with the CPU the run's processes used meanwhile (read from
+/// /proc just outside the timed span). Returns (seconds per call, calls made, wall and CPU seconds).
+fn sample(run: &mut Run, n: Option<u64>, timeout: std::time::Duration) -> Result<(f64, u64, Cores), String> {
     run.extend(timeout);
+    let cpu0 = run.cpu_ticks();
     let started = std::time::Instant::now();
     run.send(&n.map_or_else(|| "sample".to_string(), |n| format!("sample {n}")));
     let calls = next_sample(run)?;
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = run.cpu_ticks().saturating_sub(cpu0) as f64 / crate::runner::procs::ticks_per_second();
     if n.is_some_and(|n| n != calls) {
         return Err(format!("the workload said it ran {calls} times, not the {} the grader asked for", n.unwrap_or(0)));
     }
-    Ok((seconds / calls.max(1) as f64, calls))
+    Ok((seconds / calls.max(1) as f64, calls, Cores { wall: seconds, cpu }))
 }
 
 fn next_sample(run: &mut Run) -> Result<u64, String> {
@@ -336,7 +389,7 @@ mod tests {
 
     #[test]
     fn best_and_median_must_agree() {
-        let b = crate::spec::Bench { samples: 3, min_sample_ms: 100, target_ratio: 0.75, floor_ratio: 0.4 };
+        let b = crate::spec::Bench { samples: 3, min_sample_ms: 100, target_ratio: 0.75, floor_ratio: 0.4, parallel: None };
         assert!(agree(1.0, 1.1, &b));
         assert!(agree(0.9, 0.8, &b));
         assert!(!agree(0.65, 1.0, &b), "one lucky reference sample against equal medians");

@@ -3,6 +3,7 @@ mod bench;
 mod memory;
 mod offline;
 pub mod quiet;
+mod speedup;
 mod verdict;
 
 use crate::course::Course;

@@ -117,7 +117,7 @@ impl Kind {
                 "scheduler", "http", "core",
             ],
             Kind::Throughput => {
-                &["check", "params", "timeout", "samples", "min_sample_ms", "target_ratio", "floor_ratio", "http", "requires"]
+                &["check", "params", "timeout", "samples", "min_sample_ms", "target_ratio", "floor_ratio", "http", "requires", "parallel"]
             }
             Kind::Memory => &["check", "params", "timeout", "start_method", "target_ratio", "floor_ratio", "http", "requires"],
             Kind::Quiz => &["answers_file", "questions"],
@@ -252,6 +252,8 @@ struct RawItem {
     #[serde(default)]
     samples: Option<Spanned<u32>>,
     #[serde(default)]
+    parallel: Option<Spanned<Parallel>>,
+    #[serde(default)]
     min_sample_ms: Option<Spanned<u32>>,
     #[serde(default)]
     target_ratio: Option<Spanned<f64>>,
@@ -297,6 +299,30 @@ pub struct Bench {
     pub min_sample_ms: u32,
     pub target_ratio: f64,
     pub floor_ratio: f64,
+    /// A parallel speed-up item: `target_ratio`/`floor_ratio` apply to the cores used (the process tree's
+    /// CPU time over wall time) against the reference's, and the time only within this band.
+    pub parallel: Option<Parallel>,
+}
+
+/// How a parallel speed-up item weighs the time: full marks down to `time_target` (reference time /
+/// student time), none at `time_floor`: a slower inner loop costs little, a slowed-down serial run
+/// dressed as parallel earns nothing.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parallel {
+    #[serde(default = "Parallel::default_target")]
+    pub time_target: f64,
+    #[serde(default = "Parallel::default_floor")]
+    pub time_floor: f64,
+}
+
+impl Parallel {
+    fn default_target() -> f64 {
+        0.5
+    }
+    fn default_floor() -> f64 {
+        0.25
+    }
 }
 
 /// A memory item's bounds on (student's peak) / (reference's peak): lower is better.
@@ -597,6 +623,7 @@ fn validate_item(
         ("start_method", it.start_method.as_ref().map(|s| &s.referenced)),
         ("deduct", it.deduct.as_ref().map(|s| &s.referenced)),
         ("rules", it.rules.as_ref().map(|s| &s.referenced)),
+        ("parallel", it.parallel.as_ref().map(|s| &s.referenced)),
         ("requires", it.requires.as_ref().map(|s| &s.referenced)),
         ("core", it.core.as_ref().map(|s| &s.referenced)),
     ];
@@ -671,6 +698,13 @@ fn validate_item(
             min_sample_ms: it.min_sample_ms.as_ref().map(|s| s.value).unwrap_or(100).max(1),
             target_ratio: target.value,
             floor_ratio: floor.value,
+            parallel: match &it.parallel {
+                Some(p) if !(p.value.time_target > p.value.time_floor && p.value.time_floor >= 0.0) => {
+                    return Err(ctx.err(&p.referenced, "parallel", "`time_target` must be greater than `time_floor`, which must be >= 0"))
+                }
+                Some(p) => Some(p.value),
+                None => None,
+            },
         })
     } else {
         None
