@@ -67,6 +67,15 @@ pub enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
+    /// Write the student kit: the grader's sources, specs without quiz keys, starters and docs; never
+    /// solutions, fixtures, keys or private overlays.
+    Kit {
+        /// A new (or empty) folder for the kit.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
     /// A batch's worker: grades one submission and prints its JSON report on stdout (`grade batch` runs it).
     #[command(name = "__grade-one", hide = true)]
     GradeOne(GradeOneArgs),

@@ -58,7 +58,14 @@ impl Course {
         if !path.is_file() {
             return Err(Error::UnknownLab { lab: lab.into(), specs: self.specs.clone(), known: self.labs().unwrap_or_default() });
         }
-        spec::load(&path)
+        let mut spec = spec::load(&path)?;
+        spec::apply_keys(&mut spec, &self.keys())?;
+        Ok(spec)
+    }
+
+    /// The answer keys' folder: `keys/` beside `specs/` (absent from the student kit).
+    pub fn keys(&self) -> PathBuf {
+        self.root.join("keys")
     }
 
     pub fn starter(&self, lab: &str) -> PathBuf {

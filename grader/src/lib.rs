@@ -8,6 +8,7 @@ pub mod error;
 pub mod grading;
 pub mod harness;
 pub mod http;
+pub mod kit;
 pub mod machine;
 pub mod overrides;
 pub mod plan;
@@ -81,6 +82,13 @@ fn dispatch(cli: Cli) -> Result<i32> {
             let g = grader(&common)?;
             let new = rerun::rerun(&g, &old)?;
             emit(&new, format, out.as_deref(), false)?;
+            Ok(0)
+        }
+        Some(Command::Kit { out, common }) => {
+            let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+            let course = Course::locate(common.specs.as_deref(), &cwd)?;
+            let kit = kit::write(&course, &out)?;
+            eprintln!("grade: the student kit is in {} ({} files; no solution, fixture or quiz key)", kit.dir.display(), kit.files);
             Ok(0)
         }
         Some(Command::Render { report, format, out, verbose }) => {

@@ -61,7 +61,7 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
     let Some(bench) = &item.bench else { return grader_error(item, "throughput item without its settings") };
     let reference = ctx.grader.course.solution(&ctx.spec.id);
     if !reference.is_dir() {
-        return grader_error(item, &format!("no reference solution at {} to measure against", reference.display()));
+        return super::verdict::no_reference(item);
     }
     let _alone = exclusive::exclusive();
     let student = start(ctx, unit, "student", &ctx.source.dir, &ctx.source.files);

@@ -23,7 +23,7 @@ pub fn memory(ctx: &ItemCtx, unit: &Unit) -> TestResult {
     let reference = ctx.grader.course.solution(&ctx.spec.id);
     let ref_files = match crate::submission::files(&reference) {
         Ok(f) if reference.is_dir() => f,
-        _ => return grader_error(item, &format!("no reference solution at {} to measure against", reference.display())),
+        _ => return super::verdict::no_reference(item),
     };
     // Alone on the machine, like a throughput item: other runs' memory pressure and CPU stay out of it.
     let _alone = crate::runner::exclusive::exclusive();

@@ -401,6 +401,8 @@ pub struct Spec {
     pub items: Vec<Item>,
     /// The instructor's private overlay merged in, if any.
     pub overlay: Option<PathBuf>,
+    /// The course's answer keys merged in (`keys/<lab>.yaml`), if any.
+    pub keys: Option<PathBuf>,
 }
 
 impl Spec {
@@ -415,6 +417,7 @@ impl Spec {
                 }
             }
         }
+        files.extend(self.keys.iter().cloned());
         files.extend(self.overlay.iter().cloned());
         let mut h = Sha256::new();
         for f in files {
@@ -428,7 +431,7 @@ impl Spec {
 }
 
 mod overlay;
-pub use overlay::apply_overlay;
+pub use overlay::{apply_keys, apply_overlay};
 
 pub const LINT_RULES: &[&str] =
     &["lock-without-with", "bare-except", "thread-not-joined", "blocking-in-async", "pool-not-closed"];
@@ -556,6 +559,7 @@ fn validate(ctx: &Ctx, raw: RawSpec) -> Result<Spec> {
         limits,
         items,
         overlay: None,
+        keys: None,
     })
 }
 

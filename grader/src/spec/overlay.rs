@@ -33,9 +33,28 @@ pub fn apply_overlay(spec: &mut Spec, dir: &Path) -> Result<()> {
     if !dir.is_dir() {
         return Err(Error::Usage(format!("--private {}: not a directory", dir.display())));
     }
+    if let Some(path) = merge(spec, dir)? {
+        spec.overlay = Some(path);
+    }
+    Ok(())
+}
+
+/// The course's answer keys, `keys/<lab>.yaml` beside `specs/` in the instructor's checkout (an overlay
+/// that only gives `answers`): merged when present. The student kit has no `keys/`, so its quizzes say how
+/// many questions are answered and wait for the key (`pending`).
+pub fn apply_keys(spec: &mut Spec, dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        if let Some(path) = merge(spec, dir)? {
+            spec.keys = Some(path);
+        }
+    }
+    Ok(())
+}
+
+fn merge(spec: &mut Spec, dir: &Path) -> Result<Option<std::path::PathBuf>> {
     let path = dir.join(format!("{}.yaml", spec.id));
     if !path.is_file() {
-        return Ok(());
+        return Ok(None);
     }
     let path = path.canonicalize().map_err(|e| Error::io(&path, e))?;
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
@@ -76,6 +95,5 @@ pub fn apply_overlay(spec: &mut Spec, dir: &Path) -> Result<()> {
             q.answer = Some(answer);
         }
     }
-    spec.overlay = Some(path);
-    Ok(())
+    Ok(Some(path))
 }
