@@ -275,7 +275,7 @@ fn a_public_quiz_without_keys_waits_for_the_private_overlay() {
     };
     let r = run(&[]);
     assert_eq!(item(&r, "quiz").unwrap()["status"], "pending");
-    assert!(item(&r, "quiz").unwrap()["message"].as_str().unwrap().contains("--private"));
+    assert!(item(&r, "quiz").unwrap()["message"].as_str().unwrap().contains("questions answered"));
     let quizzes = r["categories"].as_array().unwrap().iter().find(|c| c["id"] == "quizzes").unwrap();
     assert_eq!(quizzes["provisional"], true);
     let p = data().join("private");
