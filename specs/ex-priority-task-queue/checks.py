@@ -14,6 +14,7 @@ Standard library only.
 """
 import collections
 import functools
+import sys
 import threading
 import time
 
@@ -617,12 +618,91 @@ def shutdown_returns(ctx):
                "result() of a task cancelled by shutdown(cancel_pending=True) returned %r" % (box.get("r"),))
 
 
+def _in_wait(thread):
+    """Whether the thread is blocked inside threading's Condition.wait (or wait_for, Event.wait...)."""
+    frame = sys._current_frames().get(thread.ident)
+    return frame is not None and frame.f_code.co_filename == threading.__file__ and frame.f_code.co_name == "wait"
+
+
+def _await_waiting(threads, limit):
+    """Waits (polling) until every live thread is inside a wait, twice in a row; False after `limit` s."""
+    deadline, seen = time.monotonic() + limit, 0
+    while time.monotonic() < deadline:
+        live = [t for t in threads if t.is_alive()]
+        seen = seen + 1 if not live or all(_in_wait(t) for t in live) else 0
+        if seen >= 2:
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _gated_waiters(ctx, q, k, stuck_s):
+    """k tasks, each held on a gate, and k threads waiting in result() for them (untimed), lined up one
+    after the other; the gates then open in the reverse order, each task finishing alone while every
+    other caller waits. A wake-up for one finished task that reaches only one caller (notify() on a
+    condition all result() callers share) wakes the wrong one; the right one sleeps on. Nothing else
+    wakes them (shutdown() comes later): the harness names the lost wake-up."""
+    gates = [threading.Event() for _ in range(k)]
+    ids = [q.submit(lambda i=i: (gates[i].wait(2 * WAIT), i * i)[1], priority=0) for i in range(k)]
+    go, threads, got = set(), {}, {}
+    settle = [1.0]
+
+    def waiter(i):
+        threads[i] = threading.current_thread()
+        while i not in go:
+            time.sleep(0.001)
+        r = q.result(ids[i])
+        got[i] = (getattr(r, "status", None), getattr(r, "value", None))
+
+    def lined_up(keys):
+        if not _await_waiting([threads[i] for i in keys], settle[0]):
+            settle[0] = 0.05  # result() does not wait in Condition.wait here: do not wait long again
+
+    def driver():
+        deadline = time.monotonic() + WAIT
+        while len(threads) < k and time.monotonic() < deadline:
+            time.sleep(0.002)
+        for i in range(k):
+            go.add(i)
+            lined_up([i])
+        for i in reversed(range(k)):
+            gates[i].set()
+            deadline = time.monotonic() + WAIT
+            while time.monotonic() < deadline and ids[i] not in q.results():
+                time.sleep(0.002)
+            lined_up(range(k))
+        since, deadline = None, time.monotonic() + WAIT
+        while len(got) < k and time.monotonic() < deadline:
+            rest = [threads[i] for i in range(k) if i not in got and threads[i].is_alive()]
+            if not rest or not all(_in_wait(t) for t in rest):
+                since = None
+            elif since is None:
+                since = time.monotonic()
+            elif time.monotonic() - since > stuck_s:
+                return  # asleep with their tasks finished: no shutdown(), which might wake them and hide it
+            time.sleep(0.005)
+
+    ctx.run_threads([lambda i=i: waiter(i) for i in range(k)] + [driver],
+                    names=["waiter-gated-%d" % i for i in range(k)] + ["waiter-driver"])
+    for i in range(k):
+        ctx.expect(got.get(i) == ("done", i * i),
+                   "%d threads waited in result() for %d tasks, which finished one at a time: the caller of "
+                   "task %d got %r, expected status 'done' and value %d" % (k, k, ids[i], got.get(i), i * i),
+                   hint="several callers may wait at once; wake them all (notify_all) and let each re-check "
+                        "its own task")
+
+
 def result_waiters(ctx):
-    """Many threads wait in result() (no timeout) for tasks finishing in any order: each gets its own."""
+    """Many threads wait in result() (no timeout): first `gated` callers lined up for tasks that
+    finish one at a time (see _gated_waiters), then `waiters` callers for tasks finishing in any order;
+    each gets its own task's result."""
     tq = _module(ctx)
     w, waiters, per = ctx.params["workers"], ctx.params["waiters"], ctx.params["per_waiter"]
     pool = _Pool(ctx, tq, w)
     q = pool.q
+    gated = ctx.params.get("gated", 0)
+    if gated:
+        _gated_waiters(ctx, q, min(gated, w), ctx.params.get("stuck_s", 0.3))
     n = waiters * per
     ids = [q.submit(pow, k, 2, priority=ctx.rng.randrange(3)) for k in range(n)]
     bad = []

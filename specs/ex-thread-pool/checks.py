@@ -415,6 +415,81 @@ def shutdown_cancels(ctx):
                "cancel_pending=True) was called" % (box["at"] - t0))
 
 
+def _in_wait(thread):
+    """Whether the thread is blocked inside threading's Condition.wait (or wait_for, Event.wait...)."""
+    frame = sys._current_frames().get(thread.ident)
+    return frame is not None and frame.f_code.co_filename == threading.__file__ and frame.f_code.co_name == "wait"
+
+
+def _await_waiting(threads, limit):
+    """Waits (polling) until every live thread is inside a wait, twice in a row; False after `limit` s."""
+    deadline, seen = time.monotonic() + limit, 0
+    while time.monotonic() < deadline:
+        live = [t for t in threads if t.is_alive()]
+        seen = seen + 1 if not live or all(_in_wait(t) for t in live) else 0
+        if seen >= 2:
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def future_waiters(ctx):
+    """Several threads wait in result() (no timeout) of ONE future whose task is held by a gate; every
+    one of them is inside its wait before the gate opens. Each must return the task's value (then, in
+    a second round, re-raise its exception). Nothing but the task's end wakes them: shutdown() comes
+    after they all returned, so a future that wakes one waiter (notify() where notify_all() is needed)
+    leaves the others asleep, and the harness names the lost wake-up."""
+    tp = _module(ctx)
+    k, stuck_s = ctx.params["waiters"], ctx.params["stuck_s"]
+    pool = _Pool(ctx, tp, 1)
+    for what, outcome in (("returned 'gate'", None), ("raised ValueError('boom')", ValueError("boom"))):
+        gate = _Gate()
+
+        def task(gate=gate, outcome=outcome):
+            gate()
+            if outcome is not None:
+                raise outcome
+            return "gate"
+        future = pool.p.submit(task)
+        got, threads = {}, []
+
+        def waiter(i, future=future, got=got, threads=threads):
+            threads.append(threading.current_thread())
+            try:
+                got[i] = ("value", future.result())
+            except Exception as exc:  # noqa: BLE001 - compared below
+                got[i] = ("error", exc)
+
+        def opener(gate=gate, got=got, threads=threads):
+            gate.started.wait(WAIT)
+            deadline = time.monotonic() + WAIT
+            while len(threads) < k and time.monotonic() < deadline:
+                time.sleep(0.002)
+            _await_waiting(threads, 1.0)
+            gate.opened.set()
+            since, deadline = None, time.monotonic() + WAIT
+            while len(got) < k and time.monotonic() < deadline:
+                rest = [t for t in threads if t.is_alive()]
+                if not rest or not all(_in_wait(t) for t in rest):
+                    since = None
+                elif since is None:
+                    since = time.monotonic()
+                elif time.monotonic() - since > stuck_s:
+                    return  # asleep although the task ended: no shutdown(), which might wake them
+                time.sleep(0.005)
+
+        ctx.run_threads([lambda i=i: waiter(i) for i in range(k)] + [opener],
+                        names=[CHECK + "waiter-%d" % i for i in range(k)] + [CHECK + "opener"])
+        for i in range(k):
+            kind, v = got.get(i, (None, None))
+            ok = (kind, v) == ("value", "gate") if outcome is None else (kind == "error" and v is outcome)
+            ctx.expect(ok, "%d threads waited in result() of one future whose task then %s: waiter %d got %s"
+                       % (k, what, i, "nothing" if kind is None else "%s %r" % (kind, v)),
+                       hint="any number of threads may wait in result() of one future: wake them all "
+                            "(Event.set(), or notify_all() on the future's condition)")
+    pool.shutdown_and_check()
+
+
 def pool_size(ctx):
     """Built from threading and queue (no concurrent.futures); ThreadPool(n) starts exactly n threads;
     n tasks run at once, never more; no thread is added while they are busy; tasks run on those n

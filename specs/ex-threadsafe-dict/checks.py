@@ -112,18 +112,26 @@ def atomic_ops(ctx):
                    "%s: increment() returned %s; every call must return a different new value 1..%d "
                    "(two calls saw the same old value)" % (key, _dups(per_key[key]), n))
 
-    # setdefault: every racing caller gets the one value stored first.
-    got = [None] * threads
-    candidates = [object() for _ in range(threads)]
+    # setdefault: every racing caller gets the one value stored first. `sd_keys` fresh keys, each
+    # raced by every thread at once: they line up before each key, so each key is a new chance for
+    # a switch between a check-then-act's check and its act (one key alone: about 1 run in 2).
+    n_sd = ctx.params.get("sd_keys", 1)
+    got = [[None] * threads for _ in range(n_sd)]
+    candidates = [[object() for _ in range(threads)] for _ in range(n_sd)]
+    arrived = [[] for _ in range(n_sd)]
 
     def sd(i):
-        got[i] = d.setdefault("shared", candidates[i])
+        for k in range(n_sd):
+            _line_up(arrived[k], threads)
+            got[k][i] = d.setdefault("shared-%d" % k, candidates[k][i])
     ctx.run_threads([lambda i=i: sd(i) for i in range(threads)])
-    stored = d.get("shared")
-    ctx.expect(all(g is stored for g in got),
-               "%d threads called setdefault('shared', <their own object>) at once and got %d different "
-               "objects back; all must get the one that was stored" % (threads, len({id(g) for g in got})),
-               hint="check for the key and store the default under one hold of the lock")
+    for k in range(n_sd):
+        stored = d.get("shared-%d" % k)
+        ctx.expect(all(g is stored for g in got[k]),
+                   "%d threads called setdefault('shared-%d', <their own object>) at once and got %d different "
+                   "objects back; all must get the one that was stored"
+                   % (threads, k, len({id(g) for g in got[k]})),
+                   hint="check for the key and store the default under one hold of the lock")
 
     # pop: each key is taken by exactly one thread.
     n_pop = ctx.params["pop_keys"]
@@ -139,6 +147,15 @@ def atomic_ops(ctx):
     ctx.oracle(_prefixed("values popped by %d racing threads: " % threads,
                          exactly_once(list(range(n_pop)), [v for t in taken for v in t], what="value")),
                hint="pop() must look the key up and remove it under one hold of the lock")
+
+
+def _line_up(arrived, n, limit=5.0):
+    """A barrier the schedulers see through: each caller appends itself, then yields (time.sleep(0),
+    a switch point under the controlled scheduler too) until all `n` have arrived or `limit` s passed."""
+    arrived.append(1)
+    deadline = time.monotonic() + limit
+    while len(arrived) < n and time.monotonic() < deadline:
+        time.sleep(0)
 
 
 def _dups(values):

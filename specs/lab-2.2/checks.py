@@ -144,12 +144,18 @@ def basic(ctx):
 
 
 def exactly_once_stress(ctx):
-    """Several producers and consumers under forced thread switches: the exactly-once oracle."""
+    """Several producers and consumers under forced thread switches: the exactly-once oracle. One run
+    per entry of `maxsizes` (default [maxsize]): with maxsize 1 the queue flips between full and
+    empty at every item, so producers waiting for room and consumers waiting for an item often wait
+    at once; a hand-made buffer whose put() and get() wake each other with notify() on ONE shared
+    condition then wakes a thread of the wrong side, and every thread ends up waiting (named a lost
+    wake-up under the controlled scheduler)."""
     p = ctx.params
     for _ in range(p.get("rounds", 1)):
-        r = _Run(ctx, [p["items"]] * p["producers"], p["consumers"], p["maxsize"])
-        r.go()
-        r.check_exactly_once()
+        for maxsize in p.get("maxsizes", [p["maxsize"]]):
+            r = _Run(ctx, [p["items"]] * p["producers"], p["consumers"], maxsize)
+            r.go()
+            r.check_exactly_once()
 
 
 def clean_shutdown(ctx):

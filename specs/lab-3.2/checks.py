@@ -354,6 +354,87 @@ def wake_all(ctx):
                           "when it wakes to a closed broker with nothing pending")
 
 
+def wake_topics(ctx):
+    """Subscribers of several topics wait in get() on the same broker at once, several per topic.
+    Each phase publishes one message to ONE topic, and every waiting subscriber of that topic must
+    wake and receive it, whichever other subscribers wait beside it. The subscribers start waiting
+    one after the other, those of the topic published to last in line, so a publish that wakes only
+    as many waiters as its topic has subscribers (notify(n) on a condition shared across topics)
+    or only one (notify()) wakes subscribers of other topics instead. Only publishes wake anyone:
+    close() comes after every message was received, so a lost wake-up cannot be hidden by it; the
+    stuck subscribers wait for ever and the harness names them (lost_wakeup)."""
+    ps = _module(ctx)
+    p = ctx.params
+    topics = ["topic-%d" % t for t in range(p["topics"])]
+    k, rounds = p["per_topic"], p["rounds"]
+    b = ps.Broker()
+    subs = {(t, j): b.subscribe(t) for t in topics for j in range(k)}
+    order = [(t, j) for t in reversed(topics) for j in range(k)]  # the first topic published waits last
+    go, threads, got, errors = set(), {}, {key: [] for key in subs}, []
+    settle = [p["settle_s"]]
+
+    def subscriber(key):
+        threads[key] = threading.current_thread()
+        while key not in go:
+            time.sleep(0.001)
+        for _ in range(rounds):
+            try:
+                got[key].append(subs[key].get())
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append((key, len(got[key]), exc))
+                return
+
+    def waiting(keys):
+        live = [threads[key] for key in keys if threads[key].is_alive()]
+        if live and not _await_waiting(live, settle[0]):
+            settle[0] = 0.05  # this submission does not wait in Condition.wait: do not wait long again
+        return live
+
+    def driver():
+        deadline = time.monotonic() + p["settle_s"]
+        while len(threads) < len(subs) and time.monotonic() < deadline:
+            time.sleep(0.002)
+        for key in order:  # one at a time: the order in which they wait is the order given
+            go.add(key)
+            waiting([key])
+        for r in range(rounds):
+            for t in topics:
+                waiting(order)
+                b.publish(t, (t, r))
+                mine = [(t, j) for j in range(k)]
+                deadline = time.monotonic() + p["wake_s"]
+                stuck_since = None
+                while time.monotonic() < deadline and not errors:
+                    late = [key for key in mine if len(got[key]) <= r and threads[key].is_alive()]
+                    if not late:
+                        break
+                    if not all(_in_wait(threads[key]) for key in late):
+                        stuck_since = None
+                    elif stuck_since is None:
+                        stuck_since = time.monotonic()
+                    elif time.monotonic() - stuck_since > p["stuck_s"]:
+                        return  # a lost wake-up: no close(), which would wake them and hide it
+                    time.sleep(0.005)
+                if errors:
+                    b.close()  # the error is reported below; close() only lets the others finish
+                    return
+        b.close()
+
+    keys = list(subs)
+    ctx.run_threads([lambda key=key: subscriber(key) for key in keys] + [driver],
+                    names=["subscriber-%s-%d" % key for key in keys] + ["publisher"])
+    situation = ("%d subscribers of each of %d topics were waiting in get() on one broker; one message "
+                 "was published to one topic at a time" % (k, len(topics)))
+    if errors:
+        (t, j), n, exc = errors[0]
+        ctx.fail("%s: subscriber %d of %r had received %r when its get() raised %s (%s)"
+                 % (situation, j, t, got[(t, j)], type(exc).__name__, exc), hint=HINT_WHILE)
+    for (t, j), msgs in got.items():
+        want = [(t, r) for r in range(rounds)]
+        ctx.expect(msgs == want, "%s: subscriber %d of %r received %r; expected %r" % (situation, j, t, msgs, want),
+                   hint=HINT_NOTIFY_ALL)
+
+
 def spurious_wakeup(ctx):
     """Subscribers of 'quiet' wait in get(). Then (1) messages are published to another topic, and
     (2) the grader calls notify_all() on every Condition it finds in the broker. Neither is a

@@ -13,6 +13,7 @@ sleep in Condition.wait() with nobody left to wake them, the harness names it (s
 Standard library only.
 """
 import collections
+import sys
 import threading
 import time
 
@@ -224,28 +225,102 @@ def fifo_within_priority(ctx):
                hint="heapq is not stable: " + HINT_SEQ)
 
 
+def _in_wait(thread):
+    """Whether the thread is blocked inside threading's Condition.wait (or wait_for, Event.wait...)."""
+    frame = sys._current_frames().get(thread.ident)
+    return frame is not None and frame.f_code.co_filename == threading.__file__ and frame.f_code.co_name == "wait"
+
+
+def _all_idle(workers, limit):
+    """Waits (polling) until every live worker is inside a wait, twice in a row; False after `limit` s."""
+    deadline = time.monotonic() + limit
+    seen = 0
+    while time.monotonic() < deadline:
+        live = [t for t in workers if t.is_alive()]
+        seen = seen + 1 if live and all(_in_wait(t) for t in live) else 0
+        if seen >= 2:
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _pending_soon(q):
+    """q.pending(), or None when it does not answer within a second (a task holds the queue's lock)."""
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("n", q.pending()), name="pending", daemon=True)
+    t.start()
+    t.join(1.0)
+    return box.get("n")
+
+
 def runs_concurrently(ctx):
-    """`workers` tasks that wait for each other at a barrier must all run at once."""
+    """`workers` tasks that wait for each other at a barrier must all run at once. Each round submits
+    them to idle workers (every one asleep in wait()) and waits for them to finish BEFORE anything
+    else happens: shutdown()'s notify_all() comes only afterwards, so a submit() that leaves workers
+    asleep with tasks queued (it notifies only when the queue was empty, say) is not rescued by it.
+    Seeing workers asleep in wait() while pending() > 0 for `stuck_s` is reported as a lost wake-up."""
     wq = _module(ctx)
     w, timeout = ctx.params["workers"], ctx.params["barrier_timeout"]
+    rounds, stuck_s = ctx.params.get("rounds", 1), ctx.params.get("stuck_s", 0.3)
     meter = ctx.meter()
-    barrier = threading.Barrier(w, timeout=timeout)
-    broken, names = [], set()
+    broken, names, started, done = [], set(), set(), []
     lock = threading.Lock()
+    finished = threading.Event()
 
-    def meet():
+    def meet(barrier):
         with meter:
             with lock:
                 names.add(threading.current_thread().name)
+                started.add(threading.current_thread())
             try:
                 barrier.wait()
             except threading.BrokenBarrierError:
                 with lock:
                     broken.append(threading.current_thread().name)
+            with lock:
+                done.append(1)
+                if len(done) == w:
+                    finished.set()
+
+    def asleep_with_work():
+        """(idle workers, pending) while workers sleep in wait() with tasks queued, else None."""
+        idle = [t for t in workers if t.is_alive() and t not in started and _in_wait(t)]
+        if not idle or len(started) >= w:
+            return None
+        left = _pending_soon(q)
+        return (len(idle), left) if left else None
 
     q, workers = _start(ctx, wq, w)
-    for _ in range(w):
-        q.submit(meet)
+    idle = True
+    for r in range(rounds):
+        if idle:
+            idle = _all_idle(workers, 1.0)  # a submission that never waits in wait() is not waited for again
+        barrier = threading.Barrier(w, timeout=timeout)
+        done.clear()
+        started.clear()
+        finished.clear()
+        for _ in range(w):
+            q.submit(meet, barrier)
+        deadline, since, lost = time.monotonic() + timeout + WAIT, None, None
+        while not finished.wait(0.02) and time.monotonic() < deadline:
+            seen = asleep_with_work() if not broken else None
+            if seen is None:
+                since = None
+            elif since is None:
+                since = time.monotonic()
+            elif time.monotonic() - since >= stuck_s:
+                lost = seen
+                break
+        if lost:
+            q.shutdown()
+            ctx.fail("round %d: %d tasks that wait for each other (a barrier) were submitted to "
+                     "PriorityWorkerQueue(%d) whose workers were all idle; %.1f s later %d worker(s) still "
+                     "slept in wait() while pending() said %d task(s) were queued: a lost wake-up (a later "
+                     "shutdown() would wake them and hide it)" % (r + 1, w, w, stuck_s, lost[0], lost[1]),
+                     hint="submit() must wake a worker for every task it queues: notify() on every "
+                          "submit (or notify_all()), not only when the queue was empty")
+        if broken or len(done) < w:
+            break
     q.shutdown()
     ctx.expect(not broken and meter.max >= w,
                "%d tasks that wait for each other (a barrier) were submitted to PriorityWorkerQueue(%d): "

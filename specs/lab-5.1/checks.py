@@ -363,6 +363,47 @@ def session_reuse(ctx):
 
 
 
+def elapsed_per_request(ctx):
+    """Each result's elapsed is its own request's time, from when it got its slot: URLs of one latency,
+    several times more than max_concurrent, so that most of them wait for a slot (the last ones for
+    several latencies). The server measures how long it held each request; a client's elapsed covers
+    that and little more. An elapsed that also counts the wait for a slot is many latencies long."""
+    mod = _module(ctx)
+    p = ctx.params
+    limit, lat = p["limit"], p["latency_ms"]
+    table = Table()
+    _fill(ctx, table, "/e/", p["urls"], [lat, lat], statuses=(200,))
+    ctx.http.configure(table.routes)
+    urls = [ctx.http.url(path) for path in table.paths]
+    got, _ = _fetch_all(ctx, mod, urls, limit, p["request_timeout"], p["timeout"])
+    _check_table(ctx, got, urls, table)
+    reqs = {r["path"]: r for r in ctx.http.requests("/e/")}
+    first = min(r["start_ms"] for r in reqs.values())
+    worst = None
+    for r, path in zip(got, table.paths):
+        req = reqs.get(path)
+        if req is None or req["end_ms"] is None:
+            continue
+        served = (req["end_ms"] - req["start_ms"]) / 1000.0
+        queued = (req["start_ms"] - first) / 1000.0
+        ctx.expect(isinstance(r.elapsed, (int, float)) and r.elapsed >= 0.8 * served - 0.005,
+                   "result for %s: elapsed %r s, but the server alone took %.3f s to answer it: elapsed must "
+                   "cover the whole request" % (path, r.elapsed, served),
+                   hint="elapsed = time.monotonic() at the result minus time.monotonic() when the request "
+                        "started, in seconds")
+        excess = r.elapsed - served
+        if excess > p["slack_s"] + p["slack_ratio"] * served and (worst is None or excess > worst[0]):
+            worst = (excess, path, r.elapsed, served, queued)
+    if worst:
+        excess, path, elapsed, served, queued = worst
+        ctx.fail("fetch_all over %d URLs of %.0f ms with max_concurrent=%d: the result for %s has elapsed %.3f s, "
+                 "but the server held that request only %.3f s, and it reached the server %.3f s after the first "
+                 "one: elapsed counts the wait for a concurrency slot. It must run from when the request got its "
+                 "slot to its result" % (len(urls), lat, limit, path, elapsed, served, queued),
+                 hint="start the clock inside `async with sem:` (in fetch_url, or right after taking the slot), "
+                      "not before waiting for the semaphore")
+
+
 def _list_schedule(latencies, slots):
     """Makespan when each job, in order, starts as soon as one of `slots` frees (a semaphore's FIFO)."""
     free = [0.0] * slots
