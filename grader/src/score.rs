@@ -61,7 +61,7 @@ mod tests {
             id: "x".into(), name: "x".into(), category: cat, kind: Kind::Deterministic, status, points,
             max_points: max, duration_ms: 0, runs: 1, failed_runs: 0, seed: None, message: None, hint: None,
             location: None, diagnosis: None, measurement: None, visibility: Visibility::Visible,
-            findings: vec![], output: None, peak_rss_kb: None, timing: None, manual: None,
+            findings: vec![], output: None, peak_rss_kb: None, timing: None, manual: None, root_cause: None,
         }
     }
 

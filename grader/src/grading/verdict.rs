@@ -32,6 +32,7 @@ pub fn blank(item: &Item, status: Status) -> TestResult {
         peak_rss_kb: None,
         timing: None,
         manual: None,
+        root_cause: None,
     }
 }
 

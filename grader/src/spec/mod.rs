@@ -228,6 +228,8 @@ struct RawItem {
     #[serde(default)]
     hint: Option<String>,
     #[serde(default)]
+    hints: Option<Spanned<Hints>>,
+    #[serde(default)]
     visibility: Option<Visibility>,
     #[serde(default)]
     timeout: Option<Spanned<f64>>,
@@ -330,6 +332,8 @@ pub struct Item {
     pub kind: Kind,
     pub points: f64,
     pub hint: Option<String>,
+    /// Hints per way the item can fail (`hints::choose` picks the one shown).
+    pub hints: Hints,
     pub visibility: Visibility,
     pub timeout: Duration,
     pub check: Option<String>,
@@ -392,7 +396,9 @@ impl Spec {
     }
 }
 
+pub mod hints;
 mod overlay;
+pub use hints::{Failure, Hints};
 pub use overlay::apply_overlay;
 
 pub const LINT_RULES: &[&str] =
@@ -689,6 +695,7 @@ fn validate_item(
     } else {
         None
     };
+    let hints = hints::validate(ctx, it.hints, kind)?;
     let http = match it.http {
         Some(h) => {
             h.value.validate().map_err(|e| ctx.err(&h.referenced, "http", e))?;
@@ -704,6 +711,7 @@ fn validate_item(
         kind,
         points: it.points.value,
         hint: it.hint,
+        hints,
         visibility: it.visibility.unwrap_or_default(),
         timeout,
         check,
