@@ -165,7 +165,7 @@ fn load_overrides(instructor: &cli::Instructor, spec: &spec::Spec) -> Result<ove
 fn emit(report: &report::model::Report, format: Option<Format>, out: Option<&std::path::Path>, verbose: bool) -> Result<()> {
     let to_tty = out.is_none() && std::io::stdout().is_terminal();
     let format = format.unwrap_or(if to_tty { Format::Human } else { Format::Json });
-    let style = Style { color: out.is_none() && color_for(to_tty), verbose };
+    let style = Style { color: out.is_none() && color_for(to_tty), verbose, width: report::width(to_tty) };
     let text = report::render(report, format, &style);
     match out {
         Some(path) => write_atomically(path, &text)?,

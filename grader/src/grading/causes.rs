@@ -81,6 +81,9 @@ fn signature(t: &TestResult) -> Option<(&'static str, String)> {
         return Some(("tampering", t.location.clone().or_else(|| t.message.clone()).unwrap_or_default()));
     }
     let failure = failure(t)?;
+    if t.kind == Kind::Compile {
+        return Some(("compile", t.message.clone().unwrap_or_default()));
+    }
     let sites = wait_sites(t);
     let joined = || sites.iter().cloned().collect::<Vec<_>>().join(" ");
     let message = t.message.as_deref().unwrap_or("");
