@@ -7,6 +7,7 @@ rule, with gate locks: a cycle whose edges were all taken under one common lock 
 """
 import itertools
 import os
+import re
 import sys
 import threading
 import time
@@ -43,25 +44,36 @@ def student_site(skip=2):
     return _find_site(skip + 1)[0]
 
 
-def _find_frames(skip):
-    """(frame, the frame it called, True) for the innermost student frame `skip` frames up; else the
-    first frame outside threading and the harness, with False; (None, None, False) when there is none."""
+def _find_frames(skip, owner=False):
+    """(frame, owner, True) for the innermost student frame `skip` frames up; else the first frame outside
+    threading and the harness, with False; (None, None, False) when there is none. With `owner`, the
+    object the frames between are making: the `self` of the outermost method among them (a Queue making
+    its Conditions, a Condition making its lock), else None."""
     try:
         f = sys._getframe(skip + 1)
     except ValueError:
         return None, None, False
     fallback = None
-    callee = None
+    maker = None
     root = _state.student_root if _state else None
     while f is not None:
         fn = f.f_code.co_filename
         if root and fn.startswith(root):
-            return f, callee, True
+            return f, _self_of(maker), True
         if fallback is None and fn != _THREADING_FILE and not fn.startswith(_HERE):
-            fallback = (f, callee)
-        callee = f
+            fallback = (f, _self_of(maker))
+        code = f.f_code
+        if owner and code.co_argcount and code.co_varnames[0] == "self":
+            maker = f
         f = f.f_back
     return (fallback or (None, None)) + (False,)
+
+
+def _self_of(frame):
+    try:
+        return frame.f_locals.get("self") if frame is not None else None
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def _site_of(frame, mine):
@@ -78,14 +90,14 @@ def _find_site(skip):
     return _site_of(frame, mine), mine
 
 
-def _numbered():
-    """(creation site, display number, label): numbers 1, 2, ... for primitives the student's files
-    create, lib1, lib2, ... for the others; the label (name, type) as the creating code names it. The walk
-    starts at the constructor, so the frame the creating call entered is known."""
-    frame, callee, mine = _find_frames(1)
+def _numbered(obj):
+    """(creation site, display number, label) of `obj`, being made: numbers 1, 2, ... for primitives the
+    student's files create, lib1, lib2, ... for the others; the label (name, type) as the creating code
+    names it. The walk starts at the constructor, so the frame the creating call entered is known."""
+    frame, owner, mine = _find_frames(1, owner=True)
     site = _site_of(frame, mine)
     n = next(_state.shown[mine])
-    label = _state.namer.label(frame, callee, site) if frame is not None else None
+    label = _state.namer.label(owner if owner is not None else obj, frame, site) if frame is not None else None
     return site, (str(n) if mine else "lib%d" % n), label
 
 
@@ -111,7 +123,7 @@ class InstrumentedLock:
     def __init__(self):
         self._lock = _raw_allocate()
         self._uid = next(_state.uids)
-        self._created, self._shown, self._label = _numbered()
+        self._created, self._shown, self._label = _numbered(self)
         self._owner = None
         self._owner_site = None
         self._count = 0
@@ -291,7 +303,7 @@ class _Switch(type):
 
 def _described(self, kind):
     self._uid = next(_state.uids)
-    self._created, self._shown, self._label = _numbered()
+    self._created, self._shown, self._label = _numbered(self)
     self._kind = kind
     _state.names[self._uid] = self.describe()
 
@@ -461,7 +473,7 @@ def install(student_root):
 
 
 def new_run():
-    """A run starts: names given from now on count again from the first (`forks[0]`, not `forks[0] #3`)."""
+    """A run starts: what the namer kept of the last run's calls is let go."""
     if _state is not None:
         _state.namer.new_run()
 
@@ -538,7 +550,14 @@ def find_orphaned_wait():
     return None
 
 
+def _natural(name):
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", name)]
+
+
 def describe_cycle(path):
+    # Told from the thread whose name comes first (Thread-1 before Thread-12), wherever the search began.
+    first = min(range(len(path)), key=lambda k: _natural(_thread_name(path[k][0])))
+    path = path[first:] + path[:first]
     threads = [_thread_entry(t, lock, site) for t, lock, site in path]
     parts = []
     for (t, lock, site) in path:

@@ -9,12 +9,14 @@ result. A blocked thread's call is read the same way (`q.get()`). Any failure gi
 its `Lock#7 (created at ...)` form, and naming never breaks a run.
 """
 import ast
+import collections
 import linecache
+import weakref
 
 _MAX_TEXT = 60
 _MAX_SOURCE = 1 << 20
-_COUNT = object()  # a suffix whose index is counted: the n-th primitive made by one loop or comprehension
 _APPENDERS = ("append", "appendleft")
+_UNKNOWN = "\u2026"
 
 _trees = {}      # filename -> (positions -> node, node -> parent) or None
 _positions = {}  # code -> [(line, end_line, col, end_col), ...] per code unit
@@ -115,7 +117,11 @@ def _recipe(node, parents):
                 break
             suffixes.insert(0, ("lit", str(at)))
         elif isinstance(parent, (ast.ListComp, ast.GeneratorExp)) and node is parent.elt:
-            suffixes.insert(0, _COUNT if _COUNT not in suffixes else ("lit", "?"))
+            # Only the innermost comprehension runs in the frame that makes the primitive.
+            inner = not any(x[0] == "comp" for x in suffixes)
+            target = parent.generators[0].target
+            var = target.id if isinstance(target, ast.Name) else None
+            suffixes.insert(0, ("comp", var) if inner else ("lit", _UNKNOWN))
         elif isinstance(parent, ast.DictComp) and node is parent.value:
             key = parent.key
             suffixes.insert(0, ("var", key.id, key.id) if isinstance(key, ast.Name) else ("lit", ast.unparse(key)))
@@ -124,7 +130,7 @@ def _recipe(node, parents):
             suffixes.insert(0, ("lit", repr(key.value) if isinstance(key, ast.Constant) else "?"))
         elif isinstance(parent, ast.Call) and any(a is node for a in parent.args) \
                 and isinstance(parent.func, ast.Attribute) and parent.func.attr in _APPENDERS:
-            found = _target(parent.func.value, [_COUNT] + suffixes)
+            found = _target(parent.func.value, [("len", _chain(parent.func.value))] + suffixes)
             break
         else:
             found = None
@@ -134,6 +140,48 @@ def _recipe(node, parents):
         # No assignment to name it by (an argument, a return value): the expression itself.
         found = _target(origin, []) or (ast.unparse(origin), [])
     return type_text, found[0], found[1]
+
+
+def _chain(node):
+    """`self.forks` as ["self", "forks"]; None for anything but names and attributes."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.Attribute):
+        head = _chain(node.value)
+        return head + [node.attr] if head else None
+    return None
+
+
+def _resolve(frame, chain):
+    """The value of a name-and-attribute chain in `frame`, read from namespaces only (no property, no
+    __getattr__ of the student's runs); None if it cannot be read so."""
+    if not chain:
+        return None
+    try:
+        value = frame.f_locals.get(chain[0], frame.f_globals.get(chain[0]))
+        for attr in chain[1:]:
+            namespace = getattr(value, "__dict__", None)
+            if not isinstance(namespace, dict):
+                return None
+            value = namespace.get(attr)
+        return value
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _position_in(frame, how):
+    """The index of the element being made: in a comprehension, how far its iterator has gone (a range,
+    list or tuple iterator says); appended to a list, that list's length. None if unknown."""
+    if how[0] == "len":
+        value = _resolve(frame, how[1])
+        return len(value) if isinstance(value, (list, collections.deque)) else None
+    try:
+        reduced = frame.f_locals.get(".0").__reduce__()
+        if len(reduced) == 3 and isinstance(reduced[2], int) and not isinstance(reduced[2], bool):
+            return reduced[2] - 1
+    except Exception:  # noqa: BLE001 - an iterator that does not say
+        pass
+    return None
 
 
 def _index_value(frame, name, fallback):
@@ -151,32 +199,36 @@ def _index_value(frame, name, fallback):
 
 
 class Namer:
-    """Names primitives at creation; one per process, its counts started again for each run."""
+    """Names primitives at creation; one per process. It holds no frame (a frame keeps its caller's
+    locals alive, and with them the primitives being named): owners are held weakly."""
 
     def __init__(self):
-        self.recent = []    # [(callee frame, label)]: what one library call makes shares its label
-        self.loops = []     # [[frame, lasti, count]]: the n-th primitive a comprehension or loop made
-        self.seen = {}      # (name, file, line) -> how many distinct objects got that name
+        self.recent = []    # [(weak owner, label)]: what one call makes (a Queue's Conditions) shares a label
+        self.seen = {}      # (name, file, line) -> [(k, weak owner)]: the live holders of `name #k`
 
     def new_run(self):
-        self.recent, self.loops, self.seen = [], [], {}
+        """A run starts: the last run's owners are forgotten (names stay unique among those that live)."""
+        self.recent = []
 
-    def label(self, frame, callee, site):
-        """(name, type) for the primitive being made by the call `frame` is running; None if unknown.
-        `callee` is the frame that call entered: every primitive made under it gets the same label."""
-        for f, lab in self.recent:
-            if f is callee:
+    def label(self, owner, frame, site):
+        """(name, type) for a primitive made by the call `frame` is running; None if unknown. `owner` is
+        the object that call is making (the Queue whose Conditions these are, or the primitive itself):
+        what one owner makes shares its label. Names are unique among live owners: a second `q` made while
+        the first lives is `q #2`; once the first is gone, the next is `q` again."""
+        for ref, lab in self.recent:
+            if ref() is owner:
                 return lab
         try:
-            lab = self._label(frame, site)
+            lab = self._label(owner, frame, site)
         except Exception:  # noqa: BLE001 - naming must never break a run
             lab = None
-        if lab is not None and callee is not None:
-            self.recent.insert(0, (callee, lab))
+        ref = _weak(owner)
+        if lab is not None and ref is not None:
+            self.recent.insert(0, (ref, lab))
             del self.recent[32:]
         return lab
 
-    def _label(self, frame, site):
+    def _label(self, owner, frame, site):
         key = (frame.f_code, frame.f_lasti)
         if key not in _recipes:
             node, tree = _node_at(frame)
@@ -187,25 +239,27 @@ class Namer:
         type_text, base, suffixes = recipe
         parts = [base]
         for s in suffixes:
-            if s is _COUNT:
-                parts.append("[%d]" % self._count(frame))
+            if s[0] in ("comp", "len"):
+                at = _position_in(frame, s)
+                parts.append("[%s]" % (at if at is not None else (s[1] if s[0] == "comp" and s[1] not in (None, "_") else _UNKNOWN)))
             elif s[0] == "var":
                 parts.append("[%s]" % _index_value(frame, s[1], s[2]))
             else:
                 parts.append("[%s]" % s[1])
         name = _short("".join(parts))
-        seen = (name, site[0], site[1])
-        n = self.seen.get(seen, 0) + 1
-        self.seen[seen] = n
+        key = (name, site[0], site[1])
+        live = [(k, ref) for k, ref in self.seen.get(key, ()) if ref() is not None]
+        taken = {k for k, _ in live}
+        n = next(k for k in range(1, len(live) + 2) if k not in taken)
+        live.append((n, _weak(owner) or (lambda: True)))
+        self.seen[key] = live
         if n > 1:
             name = "%s #%d" % (name, n)
         return name, type_text
 
-    def _count(self, frame):
-        for entry in self.loops:
-            if entry[0] is frame and entry[1] == frame.f_lasti:
-                entry[2] += 1
-                return entry[2]
-        self.loops.insert(0, [frame, frame.f_lasti, 0])
-        del self.loops[16:]
-        return 0
+
+def _weak(obj):
+    try:
+        return weakref.ref(obj)
+    except TypeError:
+        return None

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 /// Lines of an item's message, of its threads and of its lint findings shown before a cut.
 const MESSAGE_LINES: usize = 4;
-const THREAD_LINES: usize = 6;
+const THREAD_LINES: usize = 5;
 const FINDINGS: usize = 5;
 /// Problems listed at the top (a fifth line says how many more there are).
 const PROBLEMS: usize = 4;
@@ -63,14 +63,15 @@ fn reason(t: &TestResult) -> String {
 fn header(page: &mut Page, r: &Report, style: &Style) {
     let title = clip(&r.title, page.width.saturating_sub(columns(&r.lab) + 2));
     page.line(&format!("{}  {title}", paint(style, "1", &r.lab)));
-    let sha = &r.submission.sha256[..12.min(r.submission.sha256.len())];
-    let line = format!(
-        "submission {}  (sha256 {sha}, seed {}, {:.1} s)",
-        safe(&r.submission.path),
-        r.grader.seed,
-        r.duration_ms as f64 / 1000.0
-    );
-    page.block("", None, "  ", &line, usize::MAX);
+    let sha: String = r.submission.sha256.chars().take(12).collect();
+    let path = format!("submission {}", safe(&r.submission.path));
+    let facts = format!("(sha256 {sha}, seed {}, {:.1} s)", r.grader.seed, r.duration_ms as f64 / 1000.0);
+    if columns(&path) + 2 + columns(&facts) <= page.width {
+        page.line(&format!("{path}  {facts}"));
+    } else {
+        page.block("", None, "  ", &path, usize::MAX);
+        page.line(&format!("  {facts}"));
+    }
     if !r.compile.ok {
         page.line("");
         page.line(&paint(style, "31;1", "compile errors (code items were not run):"));

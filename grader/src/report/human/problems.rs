@@ -1,6 +1,7 @@
 //! The distinct problems of a report: items grouped by root cause, each group led by the item that lost the
 //! most points, ordered by what the group costs of the total score.
 use crate::report::model::{Report, Status, TestResult, ThreadInfo};
+use crate::spec::Kind;
 use std::collections::HashMap;
 
 pub struct Problem<'a> {
@@ -28,15 +29,22 @@ fn cost(r: &Report, t: &TestResult) -> f64 {
 pub fn problems(r: &Report) -> Vec<Problem<'_>> {
     let mut out: Vec<Problem> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
-    for t in r.tests.iter().filter(|t| is_problem(t)) {
-        let key = t.root_cause.as_deref().unwrap_or(t.id.as_str());
+    // Items skipped because the submission does not compile cost what the compile error costs.
+    let compile = r.tests.iter().find(|t| t.kind == Kind::Compile && is_problem(t)).and_then(|t| t.root_cause.as_deref());
+    let skipped = |t: &TestResult| t.status == Status::Skipped && !r.compile.ok;
+    for t in r.tests.iter().filter(|t| is_problem(t) || skipped(t)) {
+        let key = match (skipped(t), compile) {
+            (true, Some(c)) => c,
+            _ => t.root_cause.as_deref().unwrap_or(t.id.as_str()),
+        };
         let c = cost(r, t);
         match index.get(key) {
             Some(&i) => {
                 let p = &mut out[i];
                 p.items += 1;
                 p.cost += c;
-                if t.max_points - t.points > p.lead.max_points - p.lead.points {
+                let lost = |x: &TestResult| x.max_points - x.points;
+                if t.status != Status::Skipped && (p.lead.status == Status::Skipped || lost(t) > lost(p.lead)) {
                     p.lead = t;
                 }
             }
@@ -106,7 +114,7 @@ pub fn noun(lead: &TestResult) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{Category, Kind, Visibility};
+    use crate::spec::{Category, Visibility};
 
     fn item(id: &str, category: Category, max: f64, status: Status, cause: Option<&str>) -> TestResult {
         TestResult {
@@ -140,5 +148,19 @@ mod tests {
         assert_eq!(leads.get("deadlock-1").map(|t| t.id.as_str()), Some("b"));
         assert!(!leads.contains_key("failure-2"), "a cause of one item needs no lead");
         assert_eq!(noun(p[0].lead), "deadlock");
+    }
+
+    #[test]
+    fn items_a_compile_error_kept_from_running_count_for_it() {
+        let mut report = super::super::sample_report(vec![
+            item("run", Category::CompletionQuality, 10.0, Status::Skipped, None),
+            item("compiles", Category::CompletionQuality, 2.0, Status::Failed, Some("compile-1")),
+        ]);
+        report.tests[1].kind = Kind::Compile;
+        report.compile.ok = false;
+        let p = problems(&report);
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].lead.id.as_str(), p[0].items), ("compiles", 2));
+        assert!((p[0].cost - 40.0).abs() < 1e-9, "{}", p[0].cost);
     }
 }
