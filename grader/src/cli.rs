@@ -10,7 +10,7 @@ use std::path::PathBuf;
     about = "Grades labs of the Python parallelism, concurrency and async course",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
-    after_help = "Examples:\n  grade lab-2.4                                  grade your copy in starter/lab-2.4\n  grade lab-2.4 --submission ~/work/lab-2.4      grade another directory\n  grade list                                     the labs\n  grade check lab-2.4                            an instructor's check of a lab's solution, starter and fixtures\n  grade env                                      build the Python environment ahead of time\n  grade batch --lab lab-2.4 class/ --out graded/ grade a class: one folder per student\n  grade merge shard-*/ --out graded/             join the outputs of `batch --shard K/N`\n  grade rerun graded/reports/alice.json          regrade from a report's recorded seed and spec"
+    after_help = "Examples:\n  grade lab-2.4                                  grade your copy in starter/lab-2.4\n  grade lab-2.4 --submission ~/work/lab-2.4      grade another directory\n  grade lab-2.4 --watch                          grade again on every save\n  grade list                                     the labs\n  grade check lab-2.4                            an instructor's check of a lab's solution, starter and fixtures\n  grade env                                      build the Python environment ahead of time\n  grade batch --lab lab-2.4 class/ --out graded/ grade a class: one folder per student\n  grade merge shard-*/ --out graded/             join the outputs of `batch --shard K/N`\n  grade rerun graded/reports/alice.json          regrade from a report's recorded seed and spec"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -190,6 +190,9 @@ pub struct GradeArgs {
     /// Show hidden and secret items in full (instructors; students see hidden items as pass/fail only).
     #[arg(long)]
     pub reveal: bool,
+    /// Grade again each time a file of the submission is saved, clearing the screen in between (Ctrl-C stops).
+    #[arg(long)]
+    pub watch: bool,
     #[command(flatten)]
     pub common: Common,
 }

@@ -21,6 +21,7 @@ pub mod score;
 pub mod spec;
 pub mod submission;
 pub mod verify;
+pub mod watch;
 
 use clap::Parser;
 use cli::{Cli, Command, Common};
@@ -126,20 +127,36 @@ fn grade_one(args: cli::GradeArgs) -> Result<i32> {
         return Err(Error::Usage("name a lab to grade (e.g. `grade lab-2.4`), or see `grade --help`".into()));
     };
     let g = grader(&args.common)?;
-    let spec = load_spec(&g, lab, &args.instructor)?;
-    let overrides = load_overrides(&args.instructor, &spec)?;
+    // A bad lab or spec is said before anything else.
+    load_overrides(&args.instructor, &load_spec(&g, lab, &args.instructor)?)?;
     let submission = args.submission.clone().unwrap_or_else(|| g.course.starter(lab));
     if !submission.is_dir() {
         return Err(Error::Usage(format!("submission {}: no such directory", submission.display())));
     }
+    if args.watch {
+        // The spec is read again for each grading: one being edited is graded as saved.
+        return watch::watch(&submission, || grade_and_emit(&g, lab, &submission, &args).map(|_| ()));
+    }
+    let report = grade_and_emit(&g, lab, &submission, &args)?;
+    Ok(match args.min_score {
+        Some(min) if report.score < min => 1,
+        _ => 0,
+    })
+}
+
+/// Grades the submission once and writes the report as asked; returns it (as graded, before the
+/// student's view of it).
+fn grade_and_emit(g: &Grader, lab: &str, submission: &std::path::Path, args: &cli::GradeArgs) -> Result<report::model::Report> {
+    let spec = load_spec(g, lab, &args.instructor)?;
+    let overrides = load_overrides(&args.instructor, &spec)?;
     let mut report = if args.only.is_empty() {
-        g.grade(&spec, &submission, args.seed)?
+        g.grade(&spec, submission, args.seed)?
     } else {
         if let Some(bad) = args.only.iter().find(|id| !spec.items.iter().any(|i| &i.id == *id)) {
             let ids: Vec<&str> = spec.items.iter().map(|i| i.id.as_str()).collect();
             return Err(Error::Usage(format!("--only {bad}: {lab} has no such item; its items: {}", ids.join(", "))));
         }
-        g.grade_only(&spec, &submission, args.seed, &args.only)?
+        g.grade_only(&spec, submission, args.seed, &args.only)?
     };
     // The student's id: as given, else (for an overrides file's rows) the submission folder's name.
     report.submission.student = args.student.clone().or_else(|| {
@@ -153,12 +170,9 @@ fn grade_one(args: cli::GradeArgs) -> Result<i32> {
     emit(&shown, args.format, args.out.as_deref(), args.verbose)?;
     if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
         // On GitHub Actions, failures also become annotations on the student's files and lines.
-        eprint!("{}", report::annotations::render(&shown, &submission));
+        eprint!("{}", report::annotations::render(&shown, submission));
     }
-    Ok(match args.min_score {
-        Some(min) if report.score < min => 1,
-        _ => 0,
-    })
+    Ok(report)
 }
 
 /// The lab's spec, with the instructor's private overlay merged in when one is given.
@@ -181,7 +195,7 @@ fn load_overrides(instructor: &cli::Instructor, spec: &spec::Spec) -> Result<ove
 fn emit(report: &report::model::Report, format: Option<Format>, out: Option<&std::path::Path>, verbose: bool) -> Result<()> {
     let to_tty = out.is_none() && std::io::stdout().is_terminal();
     let format = format.unwrap_or(if to_tty { Format::Human } else { Format::Json });
-    let style = Style { color: out.is_none() && color_for(to_tty), verbose };
+    let style = Style { color: out.is_none() && color_for(to_tty), verbose, width: report::width(to_tty) };
     let text = report::render(report, format, &style);
     match out {
         Some(path) => write_atomically(path, &text)?,

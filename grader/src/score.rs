@@ -91,6 +91,7 @@ mod tests {
             max_points: max, duration_ms: 0, runs: 1, failed_runs: 0, seed: None, message: None, hint: None,
             location: None, diagnosis: None, measurement: None, visibility: Visibility::Visible,
             findings: vec![], output: None, peak_rss_kb: None, timing: None, manual: None, core: false,
+            root_cause: None,
         }
     }
 

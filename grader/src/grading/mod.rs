@@ -1,5 +1,6 @@
 //! Grading one submission: copy, compile, plan the items, run them, judge, score.
 mod bench;
+pub mod causes;
 mod memory;
 mod offline;
 pub mod quiet;
@@ -175,8 +176,9 @@ impl Grader {
             results.lock().unwrap_or_else(|p| p.into_inner())[idx] = Some(r);
         }
         crate::runner::interrupt::sweep_orphans();
-        let tests: Vec<TestResult> =
+        let mut tests: Vec<TestResult> =
             results.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().flatten().collect();
+        causes::assign(&mut tests);
         let scores = score::score(&tests);
         let machine = crate::machine::get();
         let l = &spec.limits;
@@ -235,6 +237,7 @@ impl Grader {
                     *slot = t;
                 }
             }
+            causes::assign(&mut report.tests);
             score::rescore(report);
         }
         Ok(())
@@ -359,6 +362,8 @@ impl ItemCtx<'_> {
                 Kind::Deterministic | Kind::Stress | Kind::Deadlock => self.check(unit),
             }
         };
+        // The item's hint for how it failed, if it has one, over the hint the run came with.
+        result.hint = crate::spec::hints::choose(item, causes::failure(&result), result.hint.take());
         result.duration_ms = started.elapsed().as_millis() as u64;
         let timing = crate::runner::timing::take();
         result.timing = (timing.run_ms > 0).then_some(timing);

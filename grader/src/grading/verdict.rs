@@ -33,6 +33,7 @@ pub fn blank(item: &Item, status: Status) -> TestResult {
         timing: None,
         manual: None,
         core: item.core,
+        root_cause: None,
     }
 }
 

@@ -22,6 +22,18 @@ pub enum Format {
 pub struct Style {
     pub color: bool,
     pub verbose: bool,
+    /// Columns the human report is fitted to.
+    pub width: usize,
+}
+
+/// The columns to fit the human report to: `$COLUMNS` when set, else the terminal's width when writing to
+/// one, else 80.
+pub fn width(to_terminal: bool) -> usize {
+    if let Some(n) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok()).filter(|n| *n >= 20) {
+        return n;
+    }
+    let terminal = to_terminal.then(|| terminal_size::terminal_size().map(|(w, _)| w.0 as usize)).flatten();
+    terminal.filter(|n| *n >= 20).unwrap_or(80)
 }
 
 /// What a student may see: hidden items keep their status and points but lose every detail, secret items
@@ -39,6 +51,7 @@ pub fn student_view(report: &Report) -> Report {
         t.findings.clear();
         t.output = None;
         t.seed = None;
+        t.root_cause = None;
     }
     shown
 }

@@ -124,6 +124,10 @@ pub struct TestResult {
     /// The item checks a core property of the lab: failing it caps the score.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub core: bool,
+    /// What the item failed of: items that failed for the same reason (one wait-for cycle, one exception
+    /// at one line, one leak) share it. Only on items that did not pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Default)]

@@ -228,6 +228,8 @@ struct RawItem {
     #[serde(default)]
     hint: Option<String>,
     #[serde(default)]
+    hints: Option<Spanned<Hints>>,
+    #[serde(default)]
     visibility: Option<Visibility>,
     #[serde(default)]
     timeout: Option<Spanned<f64>>,
@@ -360,6 +362,8 @@ pub struct Item {
     pub kind: Kind,
     pub points: f64,
     pub hint: Option<String>,
+    /// Hints per way the item can fail (`hints::choose` picks the one shown).
+    pub hints: Hints,
     pub visibility: Visibility,
     pub timeout: Duration,
     pub check: Option<String>,
@@ -430,7 +434,9 @@ impl Spec {
     }
 }
 
+pub mod hints;
 mod overlay;
+pub use hints::{Failure, Hints};
 pub use overlay::{apply_keys, apply_overlay};
 
 pub const LINT_RULES: &[&str] =
@@ -772,6 +778,7 @@ fn validate_item(
     } else {
         None
     };
+    let hints = hints::validate(ctx, it.hints, kind)?;
     let http = match it.http {
         Some(h) => {
             h.value.validate().map_err(|e| ctx.err(&h.referenced, "http", e))?;
@@ -789,6 +796,7 @@ fn validate_item(
         hint: it.hint,
         requires: it.requires.map(|r| r.value).unwrap_or_default(),
         core: it.core.map(|c| c.value).unwrap_or(false),
+        hints,
         visibility: it.visibility.unwrap_or_default(),
         timeout,
         check,

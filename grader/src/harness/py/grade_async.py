@@ -21,6 +21,7 @@ import threading
 import time
 import warnings
 
+import grade_names
 import grade_procs
 
 KINDS = ("never_awaited", "unretrieved", "blocking", "pending")
@@ -105,12 +106,15 @@ def _await_chain(coro):
 
 
 def task_info(task, root):
-    """Where a task is suspended: its innermost student line and what it waits in."""
+    """Where a task is suspended: its innermost student line and what it waits in, through the student's
+    own await there (`self.queue.get()`) when the wait is inside a library."""
     frames, awaited = _await_chain(task.get_coro())
     info = {"name": task.get_name(), "file": "?", "line": 0, "function": "?", "waiting_for": None}
+    mine = None
     for frame in reversed(frames):
         fn = frame.f_code.co_filename
         if fn.startswith(root):
+            mine = frame
             info.update(file=os.path.relpath(fn, root), line=frame.f_lineno, function=frame.f_code.co_name)
             break
     if not info["line"]:
@@ -120,18 +124,24 @@ def task_info(task, root):
                 info.update(file=os.path.relpath(fs.filename, root), line=fs.lineno,
                             function=fs.name + " (created here)")
                 break
+    call = grade_names.call_text(mine) if mine is not None else None
     inner = frames[-1] if frames else None
     waiter = getattr(task, "_fut_waiter", None)
     if inner is not None and not inner.f_code.co_filename.startswith(root):
-        info["waiting_for"] = "%s() in %s:%d" % (inner.f_code.co_name, os.path.basename(inner.f_code.co_filename),
-                                                  inner.f_lineno)
+        info["waiting_for"] = call or "%s() in %s:%d" % (
+            inner.f_code.co_name, os.path.basename(inner.f_code.co_filename), inner.f_lineno)
     elif isinstance(waiter, asyncio.Task):
         info["waiting_for"] = "task " + waiter.get_name()
     elif waiter is not None:
-        info["waiting_for"] = "a %s nobody completes" % type(waiter).__name__
+        info["waiting_for"] = "%sa %s nobody completes" % (call + ", " if call else "", type(waiter).__name__)
     elif awaited is not None and not hasattr(awaited, "cr_frame"):
         info["waiting_for"] = type(awaited).__name__
     return info
+
+
+def _infos(tasks, root):
+    """Every task's `task_info`, in the order of their names (a set has no order of its own)."""
+    return sorted((task_info(t, root) for t in tasks), key=lambda i: i["name"])
 
 
 def _diagnosis(kind, summary, infos, hint):
@@ -176,7 +186,7 @@ class _Judge:
             events = real(self.grace if remaining is None else min(self.grace, remaining))
             if events or not self._idle(selector) or self.loop._ready or self.loop._scheduled:
                 return events
-            infos = [task_info(t, self.root) for t in asyncio.all_tasks(self.loop)]
+            infos = _infos(asyncio.all_tasks(self.loop), self.root)
             raise Hang(_diagnosis(
                 "async_hang",
                 "the event loop can never wake: %d task(s) wait with nothing left to wake them: %s" % (
@@ -344,7 +354,7 @@ def run(main, args, root, timeout=None, slow_ms=100, debug=True, grace=0.2):
             try:
                 value = loop.run_until_complete(main_task)
             except _Expired:
-                infos = [task_info(t, root) for t in asyncio.all_tasks(loop)]
+                infos = _infos(asyncio.all_tasks(loop), root)
                 summary = "the coroutine did not finish within %.1f s: %s" % (timeout, _describe_tasks(infos))
                 raise Timeout(summary, _diagnosis("async_timeout", summary, infos,
                                                   "look for an await nothing completes, or a loop with no exit"))

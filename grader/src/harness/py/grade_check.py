@@ -417,6 +417,8 @@ def run(job, chan, ctl):
         spare.hold()
         if job.get("memory"):
             chan.send("baseline", bytes=grade_procs.status_kb(os.getpid(), "VmRSS") * 1024 + grade_procs.status_kb(os.getppid(), "VmRSS") * 1024)
+        if instrumented:
+            gi.new_run()
         if lock_order:
             gi.set_record_order(True)
         if trace and job.get("scheduler") == "controlled" and instrumented:

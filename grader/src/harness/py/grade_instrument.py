@@ -7,10 +7,12 @@ rule, with gate locks: a cycle whose edges were all taken under one common lock 
 """
 import itertools
 import os
+import re
 import sys
 import threading
 import time
 
+import grade_names
 import grade_sched
 
 _raw_allocate = threading._allocate_lock
@@ -34,6 +36,7 @@ class _State:
         # library code creates (in whatever order imports happen) never shift the student's numbers.
         self.shown = {True: itertools.count(1), False: itertools.count(1)}
         self.record_order = False
+        self.namer = grade_names.Namer()
 
 
 def student_site(skip=2):
@@ -41,30 +44,69 @@ def student_site(skip=2):
     return _find_site(skip + 1)[0]
 
 
-def _find_site(skip):
-    """(site, True) for the innermost student frame `skip` frames up, else (first outside frame, False)."""
+def _find_frames(skip, owner=False):
+    """(frame, owner, True) for the innermost student frame `skip` frames up; else the first frame outside
+    threading and the harness, with False; (None, None, False) when there is none. With `owner`, the
+    object the frames between are making: the `self` of the outermost method among them (a Queue making
+    its Conditions, a Condition making its lock), else None."""
     try:
-        f = sys._getframe(skip)
+        f = sys._getframe(skip + 1)
     except ValueError:
-        return ("?", 0, "?"), False
+        return None, None, False
     fallback = None
+    maker = None
     root = _state.student_root if _state else None
     while f is not None:
         fn = f.f_code.co_filename
         if root and fn.startswith(root):
-            return (os.path.relpath(fn, root), f.f_lineno, f.f_code.co_name), True
+            return f, _self_of(maker), True
         if fallback is None and fn != _THREADING_FILE and not fn.startswith(_HERE):
-            fallback = (os.path.basename(fn), f.f_lineno, f.f_code.co_name)
+            fallback = (f, _self_of(maker))
+        code = f.f_code
+        if owner and code.co_argcount and code.co_varnames[0] == "self":
+            maker = f
         f = f.f_back
-    return fallback or ("?", 0, "?"), False
+    return (fallback or (None, None)) + (False,)
 
 
-def _numbered(skip):
-    """(creation site, display number): 1, 2, ... for primitives the student's files create,
-    lib1, lib2, ... for the others."""
-    site, mine = _find_site(skip + 1)
+def _self_of(frame):
+    try:
+        return frame.f_locals.get("self") if frame is not None else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _site_of(frame, mine):
+    if frame is None:
+        return ("?", 0, "?")
+    fn = frame.f_code.co_filename
+    shown = os.path.relpath(fn, _state.student_root) if mine else os.path.basename(fn)
+    return (shown, frame.f_lineno, frame.f_code.co_name)
+
+
+def _find_site(skip):
+    """(site, True) for the innermost student frame `skip` frames up, else (first outside frame, False)."""
+    frame, _, mine = _find_frames(skip)
+    return _site_of(frame, mine), mine
+
+
+def _numbered(obj):
+    """(creation site, display number, label) of `obj`, being made: numbers 1, 2, ... for primitives the
+    student's files create, lib1, lib2, ... for the others; the label (name, type) as the creating code
+    names it. The walk starts at the constructor, so the frame the creating call entered is known."""
+    frame, owner, mine = _find_frames(1, owner=True)
+    site = _site_of(frame, mine)
     n = next(_state.shown[mine])
-    return site, (str(n) if mine else "lib%d" % n)
+    label = _state.namer.label(owner if owner is not None else obj, frame, site) if frame is not None else None
+    return site, (str(n) if mine else "lib%d" % n), label
+
+
+def _describe_primitive(kind, created, shown, label):
+    f, line, fn = created
+    if label is not None:
+        name, type_text = label
+        return "%s (%s, %s:%d)" % (name, type_text or "threading." + kind, f, line)
+    return "%s#%s (created at %s:%d in %s)" % (kind, shown, f, line, fn)
 
 
 def _thread_name(ident):
@@ -81,15 +123,14 @@ class InstrumentedLock:
     def __init__(self):
         self._lock = _raw_allocate()
         self._uid = next(_state.uids)
-        self._created, self._shown = _numbered(3)
+        self._created, self._shown, self._label = _numbered(self)
         self._owner = None
         self._owner_site = None
         self._count = 0
         _state.names[self._uid] = self.describe()
 
     def describe(self):
-        f, line, fn = self._created
-        return "%s#%s (created at %s:%d in %s)" % (self._kind, self._shown, f, line, fn)
+        return _describe_primitive(self._kind, self._created, self._shown, self._label)
 
     def acquire(self, blocking=True, timeout=-1):
         me = _get_ident()
@@ -262,14 +303,13 @@ class _Switch(type):
 
 def _described(self, kind):
     self._uid = next(_state.uids)
-    self._created, self._shown = _numbered(3)
+    self._created, self._shown, self._label = _numbered(self)
     self._kind = kind
     _state.names[self._uid] = self.describe()
 
 
 def _describe(self):
-    f, line, fn = self._created
-    return "%s#%s (created at %s:%d in %s)" % (self._kind, self._shown, f, line, fn)
+    return _describe_primitive(self._kind, self._created, self._shown, self._label)
 
 
 class InstrumentedCondition(threading.Condition, metaclass=_Switch):
@@ -432,6 +472,12 @@ def install(student_root):
     return _state
 
 
+def new_run():
+    """A run starts: what the namer kept of the last run's calls is let go."""
+    if _state is not None:
+        _state.namer.new_run()
+
+
 def set_record_order(on):
     _state.record_order = on
     if on:
@@ -442,12 +488,37 @@ def _site_text(site):
     return "%s:%d in %s" % site if site else "?"
 
 
+def blocked_call(ident):
+    """The source of the student's call that thread `ident` is in now (`q.get()`), or None."""
+    frame = sys._current_frames().get(ident)
+    root = _state.student_root
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(root):
+            return grade_names.call_text(frame)
+        frame = frame.f_back
+    return None
+
+
+def waiting_text(ident, obj):
+    """What thread `ident` waits for: the primitive as the student named it, through the student's call
+    when the thread is in a call (`q.get() (queue.Queue, pc.py:9)`, `left.acquire() on forks[1] (...)`)."""
+    text = obj.describe()
+    label = getattr(obj, "_label", None)
+    call = blocked_call(ident) if label is not None else None
+    if not call or not call.endswith(")"):
+        return text
+    name = label[0]
+    if call.startswith(name + ".") and text.startswith(name + " ("):
+        return call + text[len(name):]
+    return "%s on %s" % (call, text)
+
+
 def _thread_entry(ident, waiting_for=None, site=None):
     held = [{"lock": h.describe(), "site": _site_text(h._owner_site)} for h in _state.held.get(ident, [])]
     f, line, fn = site if site else ("?", 0, "?")
     return {
         "name": _thread_name(ident), "file": f, "line": line, "function": fn,
-        "waiting_for": waiting_for.describe() if waiting_for is not None else None,
+        "waiting_for": waiting_text(ident, waiting_for) if waiting_for is not None else None,
         "holding": [h["lock"] + " acquired at " + h["site"] for h in held],
     }
 
@@ -479,13 +550,20 @@ def find_orphaned_wait():
     return None
 
 
+def _natural(name):
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", name)]
+
+
 def describe_cycle(path):
+    # Told from the thread whose name comes first (Thread-1 before Thread-12), wherever the search began.
+    first = min(range(len(path)), key=lambda k: _natural(_thread_name(path[k][0])))
+    path = path[first:] + path[:first]
     threads = [_thread_entry(t, lock, site) for t, lock, site in path]
     parts = []
     for (t, lock, site) in path:
         holder = lock._owner
         parts.append("%s waits at %s for %s held by %s" % (
-            _thread_name(t), _site_text(site), lock.describe(), _thread_name(holder)))
+            _thread_name(t), _site_text(site), waiting_text(t, lock), _thread_name(holder)))
     return {
         "kind": "deadlock",
         "summary": "deadlock: " + "; ".join(parts),
@@ -499,7 +577,7 @@ def describe_orphan(found):
     return {
         "kind": "deadlock",
         "summary": "%s waits at %s for %s, but %s finished without releasing it (acquired at %s)" % (
-            _thread_name(t), _site_text(site), lock.describe(), _thread_name(owner),
+            _thread_name(t), _site_text(site), waiting_text(t, lock), _thread_name(owner),
             _site_text(lock._owner_site)),
         "threads": [_thread_entry(t, lock, site)],
         "cycle": [],
@@ -607,7 +685,7 @@ def describe_all_blocked(entries):
         if obj is None:
             parts.append("%s waits for the other threads to finish" % _thread_name(ident))
             continue
-        parts.append("%s waits at %s on %s" % (_thread_name(ident), _site_text(site), obj.describe()))
+        parts.append("%s waits at %s on %s" % (_thread_name(ident), _site_text(site), waiting_text(ident, obj)))
         threads.append(_thread_entry(ident, obj, site))
     return {
         "kind": "lost_wakeup",

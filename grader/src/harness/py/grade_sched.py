@@ -159,7 +159,7 @@ class Scheduler:
         for t in self.threads:
             if t.state != "blocked":
                 continue
-            what = _describe(t.on)
+            what = _describe(t.on, t.ident)
             f, line, fn = t.site or ("?", 0, "?")
             parts.append("%s waits at %s:%d in %s for %s" % (t.name, f, line, fn, what))
             threads.append({"name": t.name, "file": f, "line": line, "function": fn,
@@ -185,13 +185,15 @@ class Scheduler:
                     pass
 
 
-def _describe(on):
+def _describe(on, ident):
     if isinstance(on, threading.Thread):
         return "thread %s to finish (join)" % on.name
     if isinstance(on, _Managed):
         return "thread %s to finish (join)" % on.name
-    d = getattr(on, "describe", None)
-    return d() if d else repr(on)
+    if getattr(on, "describe", None) is None:
+        return repr(on)
+    import grade_instrument
+    return grade_instrument.waiting_text(ident, on)
 
 
 def _holding(ident):
