@@ -125,7 +125,7 @@ mod tests {
             points: 0.0, max_points: 5.0, duration_ms: 0, runs: 1, failed_runs: 1, seed: None,
             message: Some(message.into()), hint: None, location: None, diagnosis: None, measurement: None,
             visibility: Visibility::Visible, findings: vec![], output: None, peak_rss_kb: None, timing: None,
-            manual: None, root_cause: None,
+            manual: None, root_cause: None, core: false,
         }
     }
 

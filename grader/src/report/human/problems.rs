@@ -121,7 +121,7 @@ mod tests {
             id: id.into(), name: id.into(), category, kind: Kind::Stress, status, points: 0.0, max_points: max,
             duration_ms: 0, runs: 1, failed_runs: 1, seed: None, message: Some("m".into()), hint: None, location: None,
             diagnosis: None, measurement: None, visibility: Visibility::Visible, findings: vec![], output: None,
-            peak_rss_kb: None, timing: None, manual: None, root_cause: cause.map(String::from),
+            peak_rss_kb: None, timing: None, manual: None, root_cause: cause.map(String::from), core: false,
         }
     }
 
