@@ -5,6 +5,7 @@ connection, and it counts how many were made. Probes of an exhausted pool use ac
 only the acquire-timeout item depends on a timeout being honoured.
 """
 import itertools
+import sys
 import threading
 import time
 
@@ -337,11 +338,78 @@ def no_double_handout(ctx):
     ctx.expect_eq(p.in_use, 0, "in_use after every thread released its connections (lost update?)")
 
 
+def _in_wait(thread):
+    """Whether the thread is blocked inside threading's Condition.wait (or Semaphore.acquire's, Event.wait...)."""
+    frame = sys._current_frames().get(thread.ident)
+    return frame is not None and frame.f_code.co_filename == threading.__file__ and frame.f_code.co_name == "wait"
+
+
+def _await_waiting(threads, limit):
+    """Waits (polling) until every live thread is inside a wait, twice in a row; False after `limit` s."""
+    deadline, seen = time.monotonic() + limit, 0
+    while time.monotonic() < deadline:
+        live = [t for t in threads if t.is_alive()]
+        seen = seen + 1 if not live or all(_in_wait(t) for t in live) else 0
+        if seen >= 2:
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _burst_release(ctx, n, waiters, stuck_s):
+    """Every connection is out and `waiters` (> n) threads wait in acquire(), each inside its wait; then
+    all n connections are released back to back from one thread. n waiters must get one, with no other
+    release to help: the lucky ones hold theirs (an untimed wait on the check's own Event) until then.
+    A release that wakes nobody because the pool "was not exhausted" (the previous release's waiter has
+    not taken its connection yet) leaves a waiter asleep beside an idle connection: every thread then
+    waits, and the harness names the lost wake-up."""
+    _, p, _ = _pool(ctx, n)
+    out = [p.acquire() for _ in range(n)]
+    got, threads = [], []
+    done = threading.Event()
+
+    def waiter():
+        threads.append(threading.current_thread())
+        conn = p.acquire()
+        got.append(conn)
+        if len(got) <= n:
+            done.wait()  # untimed: released by the driver once n waiters hold a connection
+        p.release(conn)
+
+    def driver():
+        deadline = time.monotonic() + 2.0
+        while len(threads) < waiters and time.monotonic() < deadline:
+            time.sleep(0.002)
+        _await_waiting(threads, 1.0)
+        for conn in out:
+            p.release(conn)
+        since, deadline = None, time.monotonic() + 2.0
+        while len(got) < n and time.monotonic() < deadline:
+            rest = [t for t in threads if t.is_alive()]
+            if len(rest) > waiters - n and all(_in_wait(t) for t in rest):
+                if since is None:
+                    since = time.monotonic()
+                elif time.monotonic() - since > stuck_s:
+                    return  # connections idle, waiters asleep: no further release to hide it
+            else:
+                since = None
+            time.sleep(0.005)
+        done.set()
+
+    ctx.run_threads([waiter] * waiters + [driver],
+                    names=["burst-waiter-%d" % i for i in range(waiters)] + ["burst-releaser"])
+    ctx.expect_eq(p.in_use, 0, "in_use after %d connections were released to %d waiting threads and they "
+                  "released theirs" % (n, waiters))
+
+
 def handoff(ctx):
-    """Holders keep every connection while waiters block in acquire(); then the holders release from their
-    own threads. Every waiter must get a connection: nobody may wait for the permit while holding the
-    lock that release() needs."""
+    """First a burst (see _burst_release): n connections released back to back to more than n waiting
+    threads must wake n of them. Then holders keep every connection while waiters block in acquire(),
+    and the holders release from their own threads. Every waiter must get a connection: nobody may
+    wait for the permit while holding the lock that release() needs."""
     n, waiters, ops = ctx.params["max"], ctx.params["waiters"], ctx.params["ops"]
+    if ctx.params.get("burst_waiters"):
+        _burst_release(ctx, n, ctx.params["burst_waiters"], ctx.params.get("stuck_s", 0.3))
     _, p, _ = _pool(ctx, n)
     go = threading.Event()
     held = []
