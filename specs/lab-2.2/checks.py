@@ -149,11 +149,14 @@ def exactly_once_stress(ctx):
     empty at every item, so producers waiting for room and consumers waiting for an item often wait
     at once; a hand-made buffer whose put() and get() wake each other with notify() on ONE shared
     condition then wakes a thread of the wrong side, and every thread ends up waiting (named a lost
-    wake-up under the controlled scheduler)."""
+    wake-up under the controlled scheduler). With maxsize 64 the producers never wait: each consume()
+    sleeps `hold`, which under the controlled scheduler is no time but a switch point, so consumers
+    fall behind and items are still queued when the producers finish (a shutdown that drops them
+    shows: about 1 run in 5 caught it with only the small queues, every run with this one)."""
     p = ctx.params
     for _ in range(p.get("rounds", 1)):
         for maxsize in p.get("maxsizes", [p["maxsize"]]):
-            r = _Run(ctx, [p["items"]] * p["producers"], p["consumers"], maxsize)
+            r = _Run(ctx, [p["items"]] * p["producers"], p["consumers"], maxsize, hold=p.get("hold", 0.0))
             r.go()
             r.check_exactly_once()
 
