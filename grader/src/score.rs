@@ -71,6 +71,17 @@ pub fn score(tests: &[TestResult]) -> Scores {
     Scores { categories, groups, adjustments, total }
 }
 
+/// Puts each of `new` in place of the report's item with its id (a second measurement of some items),
+/// then recomputes the score.
+pub fn replace_tests(report: &mut crate::report::model::Report, new: impl IntoIterator<Item = TestResult>) {
+    for t in new {
+        if let Some(slot) = report.tests.iter_mut().find(|old| old.id == t.id) {
+            *slot = t;
+        }
+    }
+    rescore(report);
+}
+
 /// Recomputes a report's categories, groups and total from its tests (after an override changed points).
 pub fn rescore(report: &mut crate::report::model::Report) {
     let s = score(&report.tests);

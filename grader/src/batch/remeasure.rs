@@ -47,12 +47,7 @@ pub fn second_look(workers: &Workers, root: &Path, mine: &[String], args: &Batch
         else {
             continue;
         };
-        for t in again.tests.into_iter().filter(|t| items.contains(&t.id)) {
-            if let Some(slot) = report.tests.iter_mut().find(|old| old.id == t.id) {
-                *slot = t;
-            }
-        }
-        crate::score::rescore(&mut report);
+        crate::score::replace_tests(&mut report, again.tests.into_iter().filter(|t| items.contains(&t.id)));
         overrides.apply(&mut report, student);
         let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
         let _ = crate::write_atomically(&path, &text);

@@ -232,13 +232,8 @@ impl Grader {
             let mut only = spec.clone();
             only.items.retain(|i| open.contains(&i.id));
             let again = self.grade(&only, submission_dir, Some(report.grader.seed))?;
-            for t in again.tests {
-                if let Some(slot) = report.tests.iter_mut().find(|old| old.id == t.id) {
-                    *slot = t;
-                }
-            }
+            score::replace_tests(report, again.tests);
             causes::assign(&mut report.tests);
-            score::rescore(report);
         }
         Ok(())
     }
