@@ -505,6 +505,22 @@ fn the_controlled_scheduler_names_a_certain_hang_at_once() {
     assert_eq!(t["diagnosis"]["kind"], "deadlock", "{t}");
 }
 
+#[test]
+fn only_the_thread_whose_turn_it_is_hands_the_turn_on() {
+    // lab-0.2's `turns` check looks at the scheduler from inside a controlled run: an exited thread's id
+    // is forgotten, and a thread outside its turn (a starting thread that sleeps) hands nothing on.
+    let out = grade()
+        .args(["lab-0.2", "--format", "json", "--only", "turns", "--specs"])
+        .arg(specs())
+        .arg("--submission")
+        .arg(submission("racy-counter"))
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = test(&r, "turns");
+    assert_eq!(t["status"], "passed", "{t}");
+}
+
 fn run_item(lab: &str, sub: &str) -> Value {
     let out = grade()
         .args([lab, "--format", "json", "--specs"])

@@ -248,6 +248,9 @@ def live_children(zombies=False):
     return [(p, c) for p, c in found if "resource_tracker" not in c and "forkserver" not in c]
 
 
+_real_sleep = time.sleep  # before grade_sched replaces it
+
+
 class _RetryingSys:
     """`sys` for the threading module, with a settrace that waits its turn instead of failing."""
 
@@ -260,7 +263,9 @@ class _RetryingSys:
             try:
                 return sys.settrace(fn)
             except RuntimeError:
-                time.sleep(0)
+                # The real sleep: under the controlled scheduler time.sleep hands the turn on, and this
+                # thread (still starting) has no turn to give.
+                _real_sleep(0)
         return sys.settrace(fn)
 
 

@@ -51,6 +51,7 @@ class Scheduler:
         self.threads = []        # _Managed, in registration order
         self.by_ident = {}
         self.switches = 0
+        self.holder = None       # the _Managed whose turn it is
 
     # -- membership ---------------------------------------------------------------------------
     def manage_current(self):
@@ -60,9 +61,12 @@ class Scheduler:
         m.ident = _get_ident()
         self.threads.append(m)
         self.by_ident[m.ident] = m
+        self.holder = m
         return m
 
     def me(self):
+        """The calling thread's entry while it is managed: from its first turn until it exits (an exited
+        thread's id is soon another thread's, which must not inherit its entry)."""
         return self.by_ident.get(_get_ident())
 
     # -- the turn -----------------------------------------------------------------------------
@@ -84,7 +88,14 @@ class Scheduler:
         return None
 
     def switch(self, me):
-        """Gives the turn to a thread the RNG picks (perhaps `me` again); returns when `me` runs."""
+        """Gives the turn to a thread the RNG picks (perhaps `me` again); returns when `me` runs.
+        Once the scheduler has ended (release_all), threads run freely and this returns at once: a
+        thread still inside the student's code (a polling loop whose frame keeps the tracer) must not
+        hand out turns that nobody takes."""
+        if active is not self or self.holder is not me:
+            # Only the thread whose turn it is hands the turn on: any other thread that gets here (one
+            # running outside its turn) would set two threads running at once.
+            return
         with self.mu:
             nxt = self._pick(me)
             if nxt is None:
@@ -96,10 +107,13 @@ class Scheduler:
             return
         if nxt is me:
             return
+        self.holder = nxt
         nxt.go.release()
         me.go.acquire()
 
     def yield_now(self):
+        if active is not self:
+            return
         me = self.me()
         if me is not None and me.state == "runnable" and self.rng.random() < self.p:
             self.switch(me)
@@ -120,6 +134,8 @@ class Scheduler:
                 return True
             if me.timed_out:
                 return False
+            if active is not self or self.holder is not me:
+                return _free_wait(ready, timeout)
 
     def wake(self, obj):
         for t in self.threads:
@@ -135,11 +151,15 @@ class Scheduler:
         if me is None:
             return
         with self.mu:
+            self.by_ident.pop(me.ident, None)
             me.state = "done"
             self.wake(me)
+            if self.holder is not me:
+                return  # it ran outside its turn: handing a turn on is the holder's to do
             nxt = self._pick(me)
             stuck = self.describe_stuck() if nxt is None and self._live() else None
         if nxt is not None:
+            self.holder = nxt
             nxt.go.release()
         elif stuck:
             self.report(stuck)
@@ -183,6 +203,18 @@ class Scheduler:
                     t.go.release()
                 except RuntimeError:
                     pass
+
+
+def _free_wait(ready, timeout):
+    """The rest of a wait that began under the scheduler and outlived it: the check is over, so a
+    short poll of ready() stands in for the primitive's own wake-up (this thread no longer has a turn
+    to be given)."""
+    deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
+    while not ready():
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        _real_sleep(0.002)
+    return True
 
 
 def _describe(on, ident):
