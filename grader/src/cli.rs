@@ -76,6 +76,20 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Record the performance baselines the student kit scores against: each lab's reference solution,
+    /// timed alone on this machine, with the calibration workload beside it (written to baselines/).
+    Baseline {
+        /// Labs to measure (all with a throughput or memory item when none).
+        labs: Vec<String>,
+        /// Where the baselines go (default: baselines/ of the course checkout).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// How long to wait for a quiet machine before measuring again an item a busy one spoiled (seconds).
+        #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+        quiet_wait: u64,
+        #[command(flatten)]
+        common: Common,
+    },
     /// A batch's worker: grades one submission and prints its JSON report on stdout (`grade batch` runs it).
     #[command(name = "__grade-one", hide = true)]
     GradeOne(GradeOneArgs),
@@ -193,6 +207,10 @@ pub struct GradeArgs {
     /// Grade again each time a file of the submission is saved, clearing the screen in between (Ctrl-C stops).
     #[arg(long)]
     pub watch: bool,
+    /// Score performance as the student kit does, against the reference's recorded baseline (baselines/)
+    /// scaled to this machine, even where the reference solution is present.
+    #[arg(long)]
+    pub estimate: bool,
     #[command(flatten)]
     pub common: Common,
 }

@@ -8,6 +8,21 @@ pub struct Course {
     pub specs: PathBuf,
     /// The directory holding `starter/`, `solutions/` and `fixtures/` (the parent of `specs/`).
     pub root: PathBuf,
+    /// What performance items are measured against.
+    pub perf: Perf,
+}
+
+/// What a throughput or memory item is measured against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Perf {
+    /// The reference solution, run beside the submission; where it is absent (the student kit), the
+    /// reference's recorded baseline (`baselines/<lab>.json`), scaled to this machine: an estimate.
+    #[default]
+    Reference,
+    /// The recorded baseline even where the reference is present (`--estimate`: what the kit would say).
+    Estimate,
+    /// Nothing: the submission (the reference) is timed alone for its baseline (`grade baseline`).
+    Record,
 }
 
 impl Course {
@@ -19,13 +34,13 @@ impl Course {
             }
             let specs = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
             let root = specs.parent().map(Path::to_path_buf).unwrap_or_else(|| specs.clone());
-            return Ok(Course { specs, root });
+            return Ok(Course { specs, root, perf: Perf::Reference });
         }
         let mut here = Some(start);
         while let Some(dir) = here {
             let candidate = dir.join("specs");
             if candidate.is_dir() && has_yaml(&candidate) {
-                return Ok(Course { specs: candidate, root: dir.to_path_buf() });
+                return Ok(Course { specs: candidate, root: dir.to_path_buf(), perf: Perf::Reference });
             }
             here = dir.parent();
         }

@@ -16,6 +16,7 @@ const FILES: &[(&str, &str)] = &[
     ("grade_procs.py", include_str!("harness/py/grade_procs.py")),
     ("grade_tamper.py", include_str!("harness/py/grade_tamper.py")),
     ("grade_resources.py", include_str!("harness/py/grade_resources.py")),
+    ("grade_calibrate.py", include_str!("harness/py/grade_calibrate.py")),
 ];
 
 /// Writes the harness into `dir`; returns the entry script.

@@ -1,5 +1,6 @@
 //! `grade kit --out DIR`: the student kit, what a class receives. The grader's sources (without its own
 //! tests, which need the answers), the specs and checks (the quiz keys live in `keys/`, left out), the
+//! performance baselines (`grade baseline`: the reference's recorded figures, which carry no code),
 //! starters, the docs and the pinned Python lock, a README with the two commands a student needs, and a
 //! dev container for macOS. Never `solutions/`, `fixtures/`, `keys/` or a private overlay: the kit is
 //! checked for them before it is declared written.
@@ -8,7 +9,7 @@ use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
 /// Top-level folders of the course that go into the kit as they are.
-const FOLDERS: &[&str] = &["specs", "starter", "docs", "python"];
+const FOLDERS: &[&str] = &["specs", "starter", "docs", "python", "baselines"];
 
 /// What the kit must never hold: the course's answers.
 const ANSWERS: &[&str] = &["solutions", "fixtures", "keys"];

@@ -92,6 +92,11 @@ fn dispatch(cli: Cli) -> Result<i32> {
             eprintln!("grade: the student kit is in {} ({} files; no solution, fixture or quiz key)", kit.dir.display(), kit.files);
             Ok(0)
         }
+        Some(Command::Baseline { labs, out, quiet_wait, common }) => {
+            let mut g = grader(&common)?;
+            g.course.perf = course::Perf::Record;
+            grading::baseline::record(&g, &labs, out.as_deref(), std::time::Duration::from_secs(quiet_wait))
+        }
         Some(Command::Render { report, format, out, verbose }) => {
             emit(&rerun::read(&report)?, format, out.as_deref(), verbose)?;
             Ok(0)
@@ -126,7 +131,10 @@ fn grade_one(args: cli::GradeArgs) -> Result<i32> {
     let Some(lab) = args.lab.as_deref() else {
         return Err(Error::Usage("name a lab to grade (e.g. `grade lab-2.4`), or see `grade --help`".into()));
     };
-    let g = grader(&args.common)?;
+    let mut g = grader(&args.common)?;
+    if args.estimate {
+        g.course.perf = course::Perf::Estimate;
+    }
     // A bad lab or spec is said before anything else.
     load_overrides(&args.instructor, &load_spec(&g, lab, &args.instructor)?)?;
     let submission = args.submission.clone().unwrap_or_else(|| g.course.starter(lab));

@@ -53,7 +53,9 @@ pub fn score(tests: &[TestResult]) -> Scores {
                 weight: cat.weight(),
                 earned_fraction: (fraction * 10_000.0).round() / 10_000.0,
                 points: round2(cat.weight() * fraction),
-                provisional: of.iter().any(|t| matches!(t.status, Status::Pending | Status::Inconclusive)),
+                provisional: of.iter().any(|t| {
+                    matches!(t.status, Status::Pending | Status::Inconclusive) || t.measurement.as_ref().is_some_and(|m| m.estimated)
+                }),
             }
         })
         .collect();

@@ -11,6 +11,9 @@ fn course() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
+/// One test at a time: each makes the machine busy, then needs it quiet.
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Busy loops on every core until the returned flag is set.
 fn spin() -> (Arc<AtomicBool>, Vec<std::thread::JoinHandle<()>>) {
     let stop = Arc::new(AtomicBool::new(false));
@@ -31,6 +34,7 @@ fn spin() -> (Arc<AtomicBool>, Vec<std::thread::JoinHandle<()>>) {
 
 #[test]
 fn a_batch_measures_inconclusive_items_again_once_the_machine_is_quiet() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
     let class = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let ada = class.path().join("ada");
@@ -72,4 +76,33 @@ fn a_batch_measures_inconclusive_items_again_once_the_machine_is_quiet() {
         assert_eq!(last["score"], 100.0);
         assert!(book.contains("ada") && book.contains("100"), "{book}");
     }
+}
+
+/// lab-2.4's `real-concurrency` judges by the clock (`timing: true`): beside busy loops its reference
+/// solution is never failed (a pass stands; a failure under load is run again, then inconclusive), and
+/// on the quiet machine it passes.
+#[test]
+fn a_check_that_judges_by_the_clock_never_fails_correct_code_under_load() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    let grade = |quiet: bool| -> Value {
+        let spinning = (!quiet).then(spin);
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("grade"))
+            .current_dir(course())
+            .args(["lab-2.4", "--format", "json", "--only", "real-concurrency", "--submission", "solutions/lab-2.4"])
+            .output()
+            .unwrap();
+        if let Some((stop, spinners)) = spinning {
+            stop.store(true, Ordering::Relaxed);
+            spinners.into_iter().for_each(|s| s.join().unwrap());
+        }
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+        r["tests"].as_array().unwrap().iter().find(|t| t["id"] == "real-concurrency").unwrap().clone()
+    };
+    let busy = grade(false);
+    assert!(["passed", "inconclusive"].contains(&busy["status"].as_str().unwrap()), "beside busy loops: {busy}");
+    if busy["status"] == "inconclusive" {
+        assert!(busy["message"].as_str().unwrap().contains("judges by the clock"), "{busy}");
+    }
+    let quiet = grade(true);
+    assert_eq!(quiet["status"], "passed", "{quiet}");
 }

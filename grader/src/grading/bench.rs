@@ -12,21 +12,21 @@ use crate::runner::{exclusive, Run, RunSpec};
 use serde_json::{json, Value};
 use std::path::Path;
 
-enum Side {
+pub(super) enum Side {
     /// A warmed side, and the fixture server it talks to (stopped when dropped).
     Ok(Run, Option<crate::http::Server>),
     Failed(TestResult),
 }
 
 /// Measuring rounds at most: the first, a re-measure of a miss, and room for one round the machine spoiled.
-const ROUNDS: usize = 4;
+pub(super) const ROUNDS: usize = 4;
 
 /// The best samples and the medians agree when the timing is trustworthy: within this factor, or giving
 /// marks within `MARKS_AGREEMENT` of each other (two ratios far below the floor agree whatever they are).
-const AGREEMENT: f64 = 1.2;
-const MARKS_AGREEMENT: f64 = 0.2;
+pub(super) const AGREEMENT: f64 = 1.2;
+pub(super) const MARKS_AGREEMENT: f64 = 0.2;
 
-fn agree(by_best: f64, by_median: f64, bench: &crate::spec::Bench) -> bool {
+pub(super) fn agree(by_best: f64, by_median: f64, bench: &crate::spec::Bench) -> bool {
     if !(by_best.is_finite() && by_median.is_finite() && by_median > 0.0) {
         return false;
     }
@@ -34,11 +34,11 @@ fn agree(by_best: f64, by_median: f64, bench: &crate::spec::Bench) -> bool {
     (by_best / by_median).ln().abs() <= AGREEMENT.ln() || (marks(by_best) - marks(by_median)).abs() <= MARKS_AGREEMENT
 }
 
-fn best(v: &[f64]) -> f64 {
+pub(super) fn best(v: &[f64]) -> f64 {
     v.iter().copied().fold(f64::NAN, f64::min)
 }
 
-fn median(v: &[f64]) -> f64 {
+pub(super) fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.total_cmp(b));
     if s.is_empty() {
@@ -60,8 +60,8 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
     let item = unit.item;
     let Some(bench) = &item.bench else { return grader_error(item, "throughput item without its settings") };
     let reference = ctx.grader.course.solution(&ctx.spec.id);
-    if !reference.is_dir() {
-        return super::verdict::no_reference(item);
+    if ctx.grader.course.perf != crate::course::Perf::Reference || !reference.is_dir() {
+        return super::estimate::throughput(ctx, unit, bench);
     }
     let _alone = exclusive::exclusive();
     let student = start(ctx, unit, "student", &ctx.source.dir, &ctx.source.files);
@@ -217,6 +217,7 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
         floor_ratio: bench.floor_ratio,
         samples: mine.clone(),
         reference_samples: theirs.clone(),
+        ..Default::default()
     });
     r.message = Some(format!(
         "{:.3} s per call against the reference's {:.3} s (best of {} samples each; medians {:.3} and {:.3}): ratio {:.2} (full marks at {:.2}, none at {:.2})",
@@ -254,13 +255,14 @@ fn inconclusive(item: &crate::spec::Item, why: &[String], mine: &[f64], theirs: 
             floor_ratio: bench.floor_ratio,
             samples: mine.to_vec(),
             reference_samples: theirs.to_vec(),
+            ..Default::default()
         });
     }
     r
 }
 
 /// Starts one side in bench mode and waits until its workload is set up and warmed.
-fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path::PathBuf]) -> Side {
+pub(super) fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path::PathBuf]) -> Side {
     let item = unit.item;
     let sub = match ctx.ws.copy_for_run(&format!("{}-{name}", item.id), from, files) {
         Ok(s) => s,
@@ -319,7 +321,7 @@ fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: &[std::path
 /// One sample: `n` calls (or, with `None`, as many as fill the item's minimum sample), timed by the
 /// grader from the command to the answer, with the CPU the run's processes used meanwhile (read from
 /// /proc just outside the timed span). Returns (seconds per call, calls made, wall and CPU seconds).
-fn sample(run: &mut Run, n: Option<u64>, timeout: std::time::Duration) -> Result<(f64, u64, Cores), String> {
+pub(super) fn sample(run: &mut Run, n: Option<u64>, timeout: std::time::Duration) -> Result<(f64, u64, Cores), String> {
     run.extend(timeout);
     let cpu0 = run.cpu_ticks();
     let started = std::time::Instant::now();
@@ -345,7 +347,7 @@ fn next_sample(run: &mut Run) -> Result<u64, String> {
     Err("the process stopped while it was being measured (timeout, crash or a limit)".into())
 }
 
-fn tampered(result: &crate::runner::RunResult) -> bool {
+pub(super) fn tampered(result: &crate::runner::RunResult) -> bool {
     result.of("run").any(|m| m["tampered"].is_array())
 }
 

@@ -202,7 +202,7 @@ mod tests {
         slow.kind = Kind::Throughput;
         slow.measurement = Some(crate::report::model::Measurement {
             unit: "s".into(), value: 1.0, reference_value: 0.5, ratio: 0.5, target_ratio: 0.9, floor_ratio: 0.2,
-            samples: vec![], reference_samples: vec![],
+            samples: vec![], reference_samples: vec![], ..Default::default()
         });
         assert_eq!(failure(&slow), Some(Failure::Slow));
         assert_eq!(failure(&result("g", Status::Inconclusive, "")), None);

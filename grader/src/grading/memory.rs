@@ -6,6 +6,7 @@ use super::verdict::{blank, from_run, grader_error};
 use super::ItemCtx;
 use crate::plan::Unit;
 use crate::report::model::{Measurement, Status, TestResult};
+use crate::course::Perf;
 use crate::runner::RunResult;
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -21,9 +22,15 @@ pub fn memory(ctx: &ItemCtx, unit: &Unit) -> TestResult {
     let item = unit.item;
     let Some(target) = &item.memory else { return grader_error(item, "memory item without its bounds") };
     let reference = ctx.grader.course.solution(&ctx.spec.id);
-    let ref_files = match crate::submission::files(&reference) {
-        Ok(f) if reference.is_dir() => f,
-        _ => return super::verdict::no_reference(item),
+    let perf = ctx.grader.course.perf;
+    // Against the reference run here; or, without it (the student kit, `--estimate`), its recorded peak.
+    let recorded = match perf {
+        Perf::Reference if reference.is_dir() => None,
+        Perf::Record => None,
+        _ => match super::estimate::memory_reference(ctx, item) {
+            Ok(mib) => mib,
+            Err(r) => return r,
+        },
     };
     // Alone on the machine, like a throughput item: other runs' memory pressure and CPU stay out of it.
     let _alone = crate::runner::exclusive::exclusive();
@@ -35,17 +42,32 @@ pub fn memory(ctx: &ItemCtx, unit: &Unit) -> TestResult {
     if judged.status != Status::Passed {
         return judged; // a wrong answer, a crash or a leak is judged before its memory
     }
-    let theirs = match ctx.check_run(unit, &reference, &ref_files, "-reference") {
-        Ok((run, dir)) => {
-            let r = from_run(item, unit, &run, &dir);
-            if r.status != Status::Passed {
-                return grader_error(item, &format!("the reference solution failed: {}", r.message.unwrap_or_default()));
+    let value = used(&mine) / MIB;
+    if perf == Perf::Record {
+        let mut r = blank(item, Status::Passed);
+        r.message = Some(format!("recorded: peak {value:.1} MiB"));
+        r.measurement = Some(Measurement { unit: "MiB above the harness's baseline (peak)".into(), value, ..Default::default() });
+        return r;
+    }
+    let reference_value = match recorded {
+        Some(mib) => mib,
+        None => {
+            let ref_files = match crate::submission::files(&reference) {
+                Ok(f) => f,
+                Err(e) => return grader_error(item, &e.to_string()),
+            };
+            match ctx.check_run(unit, &reference, &ref_files, "-reference") {
+                Ok((run, dir)) => {
+                    let r = from_run(item, unit, &run, &dir);
+                    if r.status != Status::Passed {
+                        return grader_error(item, &format!("the reference solution failed: {}", r.message.unwrap_or_default()));
+                    }
+                    used(&run) / MIB
+                }
+                Err(e) => return grader_error(item, &e),
             }
-            run
         }
-        Err(e) => return grader_error(item, &e),
     };
-    let (value, reference_value) = (used(&mine) / MIB, used(&theirs) / MIB);
     // Below 1 MiB either way is noise: compare from 1 MiB up.
     let ratio = value.max(1.0) / reference_value.max(1.0);
     // Lower is better: full marks at target_ratio, none at floor_ratio (which is above it).
@@ -64,10 +86,14 @@ pub fn memory(ctx: &ItemCtx, unit: &Unit) -> TestResult {
         floor_ratio: target.floor_ratio,
         samples: vec![value],
         reference_samples: vec![reference_value],
+        estimated: recorded.is_some(),
+        ..Default::default()
     });
     r.message = Some(format!(
-        "peak {value:.1} MiB against the reference's {reference_value:.1} MiB: ratio {ratio:.2} (full marks at or below {:.2}, none at {:.2})",
-        target.target_ratio, target.floor_ratio
+        "peak {value:.1} MiB against the reference's {reference_value:.1} MiB{}: ratio {ratio:.2} (full marks at or below {:.2}, none at {:.2})",
+        if recorded.is_some() { " (estimated: its peak recorded on the course's machine)" } else { "" },
+        target.target_ratio,
+        target.floor_ratio
     ));
     if f < 1.0 {
         r.hint = item.hint.clone().or_else(|| Some("look for copies of the data per worker, or results kept in full where a stream would do".into()));

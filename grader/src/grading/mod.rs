@@ -1,6 +1,8 @@
 //! Grading one submission: copy, compile, plan the items, run them, judge, score.
+pub mod baseline;
 mod bench;
 pub mod causes;
+mod estimate;
 mod memory;
 mod offline;
 pub mod quiet;
@@ -22,6 +24,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Runs of a `timing: true` item at most: the first, and again after waiting for a quiet machine.
+const TIMING_ATTEMPTS: usize = 3;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -367,10 +372,51 @@ impl ItemCtx<'_> {
     }
 
     fn check(&self, unit: &Unit) -> TestResult {
+        if unit.item.timing {
+            return self.timed_check(unit);
+        }
+        self.check_once(unit)
+    }
+
+    fn check_once(&self, unit: &Unit) -> TestResult {
         match self.check_run(unit, &self.source.dir, &self.source.files, "") {
             Ok((run, sub)) => verdict::from_run(unit.item, unit, &run, &sub),
             Err(e) => verdict::grader_error(unit.item, &e),
         }
+    }
+
+    /// An item whose verdict rests on the wall clock (`timing: true`): alone on the machine, and a failure
+    /// counts only when the machine stayed quiet meanwhile (the runs' own CPU, reaped into the grader's,
+    /// is not other work). A failure under load is run again once the machine is quiet; still under load,
+    /// the item is inconclusive with what it saw.
+    fn timed_check(&self, unit: &Unit) -> TestResult {
+        let _alone = exclusive::exclusive();
+        let mut busy = Vec::new();
+        let mut last = None;
+        for attempt in 0..TIMING_ATTEMPTS {
+            if attempt > 0 {
+                quiet::wait_until_quiet(Duration::from_secs(20), Duration::from_secs(3));
+            }
+            let watch = quiet::Watch::start(&mut []);
+            let r = self.check_once(unit);
+            let others = watch.others(&mut []);
+            match others {
+                Some(o) if r.status != Status::Passed && o > quiet::MAX_OTHER_CORES => {
+                    busy.push(o);
+                    last = Some(r);
+                }
+                _ => return r,
+            }
+        }
+        let seen = last.and_then(|r| r.message).unwrap_or_default();
+        let most = busy.iter().copied().fold(0.0, f64::max);
+        let mut r = verdict::blank(unit.item, Status::Inconclusive);
+        r.message = Some(format!(
+            "could not be judged validly on this machine now: other work used up to {most:.2} cores while it ran ({} attempts), and it judges by the clock; what it saw: {seen}",
+            busy.len()
+        ));
+        r.hint = Some("run the grader again when the machine is quiet (nothing else busy)".into());
+        r
     }
 
     /// One harness run of an item's check over a copy of `from` (the submission, or the reference).

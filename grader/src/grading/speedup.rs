@@ -67,6 +67,7 @@ pub fn judge(time_ratio: f64, mine: Cores, theirs: Cores, bench: &Bench, par: &P
         floor_ratio: bench.floor_ratio,
         samples: Vec::new(),
         reference_samples: Vec::new(),
+        ..Default::default()
     };
     Ok(Judged { fraction: by_cores * by_time, message, measurement })
 }

@@ -60,7 +60,7 @@ pub struct Diagnosis {
     pub cycle: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Measurement {
     pub unit: String,
     pub value: f64,
@@ -72,6 +72,16 @@ pub struct Measurement {
     pub samples: Vec<f64>,
     #[serde(default)]
     pub reference_samples: Vec<f64>,
+    /// Scored against the reference's figures recorded on the course's machine (`grade baseline`), the
+    /// time scaled by `calibration`, not against the reference measured here: the student kit's figure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
+    /// This machine's calibration time over the recorded one's: how much slower (above 1) it runs Python.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<f64>,
+    /// Cores the measured side kept busy (CPU time over wall time of its process tree) while sampled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

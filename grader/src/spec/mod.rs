@@ -104,13 +104,13 @@ impl Kind {
 
     /// The optional keys that make sense for this kind.
     fn allowed_keys(self) -> &'static [&'static str] {
-        const CODE: &[&str] = &["check", "params", "timeout", "instrument", "start_method", "http", "core"];
+        const CODE: &[&str] = &["check", "params", "timeout", "instrument", "start_method", "http", "core", "timing"];
         match self {
             Kind::Compile | Kind::Manual => &[],
             Kind::Deterministic => CODE,
             Kind::Stress => &[
                 "check", "params", "timeout", "instrument", "start_method", "repetitions", "yield_probability", "scheduler",
-                "http", "core",
+                "http", "core", "timing",
             ],
             Kind::Deadlock => &[
                 "check", "params", "timeout", "instrument", "start_method", "repetitions", "yield_probability", "lock_order",
@@ -279,6 +279,8 @@ struct RawItem {
     requires: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     core: Option<Spanned<bool>>,
+    #[serde(default)]
+    timing: Option<Spanned<bool>>,
 }
 
 /// Resource limits for every run of a lab.
@@ -388,6 +390,10 @@ pub struct Item {
     pub requires: Vec<String>,
     /// The lab's core property: failing it caps the whole score (`score::CORE_CAP`).
     pub core: bool,
+    /// The check fails code that is too slow or not concurrent enough, by the wall clock: it runs alone on
+    /// the machine, and a failure seen while other work kept the machine busy is run again once it is
+    /// quiet, and is `inconclusive` if it never is (load only ever makes code look slower, so a pass stands).
+    pub timing: bool,
 }
 
 /// A lab's spec, validated.
@@ -636,6 +642,7 @@ fn validate_item(
         ("parallel", it.parallel.as_ref().map(|s| &s.referenced)),
         ("requires", it.requires.as_ref().map(|s| &s.referenced)),
         ("core", it.core.as_ref().map(|s| &s.referenced)),
+        ("timing", it.timing.as_ref().map(|s| &s.referenced)),
     ];
     let kind_name = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
     for (key, loc) in present.iter().chain(extra.iter()) {
@@ -796,6 +803,7 @@ fn validate_item(
         hint: it.hint,
         requires: it.requires.map(|r| r.value).unwrap_or_default(),
         core: it.core.map(|c| c.value).unwrap_or(false),
+        timing: it.timing.map(|c| c.value).unwrap_or(false),
         hints,
         visibility: it.visibility.unwrap_or_default(),
         timeout,

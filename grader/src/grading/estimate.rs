@@ -1,0 +1,232 @@
+//! Performance without the reference at hand. `Perf::Record` (`grade baseline`) times the submission
+//! alone: the reference's figures for the baseline. Otherwise, where the reference solution is absent (the
+//! student kit) or `--estimate` asks for it, the submission is timed alone and scored against the
+//! recorded figures, the reference's time scaled by this machine's calibration time over the recorded
+//! one: the item is marked `estimated` and its category provisional. Validity is the same as against a
+//! live reference: a quiet machine and agreeing samples, or `inconclusive`.
+use super::baseline::{self, ItemBaseline, Workload};
+use super::bench::{self, best, fraction, median, sample, Side};
+use super::speedup::{self, Cores};
+use super::verdict::{blank, grader_error, output_of};
+use super::ItemCtx;
+use crate::plan::Unit;
+use crate::report::model::{Measurement, Status, TestResult};
+use crate::runner::exclusive;
+use crate::spec::{Bench, Item};
+
+/// What the submission's samples are scored against.
+enum Against {
+    /// Nothing: the figures are recorded (`grade baseline`).
+    Record,
+    /// The reference's recorded time per call (best and median), scaled by `scale`, and its cores.
+    Recorded { best: f64, median: f64, cores: f64, scale: f64 },
+}
+
+/// The item's recorded baseline, or why there is none (then the item is pending, as without a reference).
+fn recorded(ctx: &ItemCtx, item: &Item) -> Result<Option<ItemBaseline>, TestResult> {
+    match baseline::load(&ctx.grader.course, &ctx.spec.id) {
+        Ok(b) => Ok(b.and_then(|b| b.items.get(&item.id).cloned())),
+        Err(e) => Err(grader_error(item, &e.to_string())),
+    }
+}
+
+/// This machine's calibration time; a machine too busy to calibrate on makes the item inconclusive.
+fn calibration(ctx: &ItemCtx, item: &Item, workload: Workload) -> Result<f64, TestResult> {
+    baseline::calibrate(ctx.python, &ctx.ws.harness, workload).map_err(|e| match e.strip_prefix("BUSY: ") {
+        Some(why) => {
+            let mut r = blank(item, Status::Inconclusive);
+            r.message = Some(format!("could not be measured validly on this machine now ({why}); it earns nothing until it is measured again"));
+            r.hint = Some("run the grader again when the machine is quiet (nothing else busy)".into());
+            r
+        }
+        None => grader_error(item, &e),
+    })
+}
+
+pub(super) fn throughput(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResult {
+    let item = unit.item;
+    let record = ctx.grader.course.perf == crate::course::Perf::Record;
+    let base = if record {
+        None
+    } else {
+        match recorded(ctx, item) {
+            Ok(Some(ItemBaseline::Throughput { best, median, cores, workload, calibration })) => Some((best, median, cores, workload, calibration)),
+            Ok(_) => return super::verdict::no_reference(item),
+            Err(r) => return r,
+        }
+    };
+    let _alone = exclusive::exclusive();
+    // The fixture server (labs that talk HTTP) lives as long as the measured run.
+    let (mut run, _http) = match bench::start(ctx, unit, "student", &ctx.source.dir, &ctx.source.files) {
+        Side::Ok(run, http) => (run, http),
+        Side::Failed(r) => return r,
+    };
+    let against = match base {
+        None => Against::Record,
+        Some((b, m, cores, workload, recorded_calibration)) => match calibration(ctx, item, workload) {
+            Ok(here) => Against::Recorded { best: b, median: m, cores, scale: here / recorded_calibration },
+            Err(r) => return r,
+        },
+    };
+    let calls = match sample(&mut run, None, item.timeout) {
+        Ok((_, n, _)) => n.max(1),
+        Err(why) => return failed(item, unit, why, run),
+    };
+    let machine_cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mut busy = Vec::new();
+    let mut spread = None;
+    let mut judged: Option<(Vec<f64>, Cores)> = None;
+    for _round in 0..bench::ROUNDS {
+        let watch = super::quiet::Watch::start(&mut [&mut run]);
+        let (mut mine, mut cores) = (Vec::new(), Cores::default());
+        for _ in 0..bench.samples {
+            match sample(&mut run, Some(calls), item.timeout) {
+                Ok((s, _, c)) => {
+                    mine.push(s);
+                    cores.add(c);
+                }
+                Err(why) => return failed(item, unit, why, run),
+            }
+        }
+        if let Some(others) = watch.others(&mut [&mut run]) {
+            if others > super::quiet::MAX_OTHER_CORES {
+                busy.push(others);
+                continue;
+            }
+        }
+        // The best sample and the median must tell the same story, as against a live reference.
+        let (b, m) = (best(&mine), median(&mine));
+        let agree = match &against {
+            Against::Record => m / b <= bench::AGREEMENT,
+            Against::Recorded { best: rb, median: rm, scale, .. } => {
+                let (by_best, by_median) = (rb * scale / b, rm * scale / m);
+                match &bench.parallel {
+                    Some(p) => {
+                        (fraction(by_best, p.time_target, p.time_floor) - fraction(by_median, p.time_target, p.time_floor)).abs()
+                            <= bench::MARKS_AGREEMENT
+                    }
+                    None => bench::agree(by_best, by_median, bench),
+                }
+            }
+        };
+        if !agree {
+            spread = Some(format!("the samples were too spread: best {b:.4} s, median {m:.4} s per call"));
+            continue;
+        }
+        judged = Some((mine, cores));
+        break;
+    }
+    run.send("exit");
+    let result = run.finish();
+    if bench::tampered(&result) {
+        return super::verdict::from_run(item, unit, &result, std::path::Path::new(""));
+    }
+    let Some((mine, cores)) = judged else {
+        let mut why: Vec<String> = busy.iter().map(|b| format!("other work on the machine used {b:.2} cores")).take(1).collect();
+        why.extend(spread);
+        let mut r = blank(item, Status::Inconclusive);
+        r.message = Some(format!("could not be measured validly on this machine now ({}); it earns nothing until it is measured again", why.join("; ")));
+        r.hint = Some("run the grader again when the machine is quiet (nothing else busy)".into());
+        return r;
+    };
+    let used = cores.used();
+    let (b, m) = (best(&mine), median(&mine));
+    match against {
+        Against::Record => {
+            let mut r = blank(item, Status::Passed);
+            let workload = Workload::for_cores(used);
+            let here = match calibration(ctx, item, workload) {
+                Ok(s) => s,
+                Err(r) => return r,
+            };
+            r.runs = mine.len() as u32;
+            r.message = Some(format!("recorded: {b:.4} s per call (median {m:.4}), {used:.2} cores busy; calibration {here:.4} s"));
+            r.measurement = Some(Measurement {
+                unit: "seconds per call (best sample)".into(),
+                value: b,
+                samples: mine,
+                cores: Some((used * 1000.0).round() / 1000.0),
+                calibration: Some(here),
+                ..Default::default()
+            });
+            r
+        }
+        Against::Recorded { best: rb, median: rm, cores: rc, scale } => {
+            let (their_best, their_median) = (rb * scale, rm * scale);
+            let ratio = their_best / b;
+            let how = format!(
+                "estimated: the reference's recorded {rb:.4} s per call, scaled by this machine's calibration (x{scale:.2}), is {their_best:.4} s"
+            );
+            let (f, message, mut measurement) = match &bench.parallel {
+                Some(p) => {
+                    let theirs = Cores { wall: 1.0, cpu: rc.min(machine_cores as f64) };
+                    match speedup::judge(ratio, cores, theirs, bench, p, machine_cores) {
+                        Ok(j) => (j.fraction, format!("{}; {how}", j.message), j.measurement),
+                        Err(why) => {
+                            let mut r = blank(item, Status::Inconclusive);
+                            r.message = Some(format!("could not be measured validly on this machine now ({why})"));
+                            return r;
+                        }
+                    }
+                }
+                None => {
+                    let f = fraction(ratio, bench.target_ratio, bench.floor_ratio);
+                    let message = format!(
+                        "{b:.4} s per call against the reference's {their_best:.4} s (best of {} samples; medians {m:.4} and {their_median:.4}): ratio {ratio:.2} (full marks at {:.2}, none at {:.2}); {how}",
+                        mine.len(),
+                        bench.target_ratio,
+                        bench.floor_ratio
+                    );
+                    let measurement = Measurement {
+                        unit: "seconds per call (best sample)".into(),
+                        value: b,
+                        reference_value: their_best,
+                        ratio: (ratio * 1000.0).round() / 1000.0,
+                        target_ratio: bench.target_ratio,
+                        floor_ratio: bench.floor_ratio,
+                        ..Default::default()
+                    };
+                    (f, message, measurement)
+                }
+            };
+            measurement.samples = mine.clone();
+            measurement.estimated = true;
+            measurement.calibration = Some((scale * 1000.0).round() / 1000.0);
+            measurement.cores = Some((used * 1000.0).round() / 1000.0);
+            let mut r = blank(item, if f >= 1.0 { Status::Passed } else { Status::Failed });
+            r.points = item.points * f;
+            r.runs = mine.len() as u32;
+            r.peak_rss_kb = Some(result.peak_rss_bytes / 1024);
+            r.message = Some(message);
+            r.measurement = Some(measurement);
+            if f < 1.0 {
+                r.hint = item.hint.clone().or_else(|| Some("compare with how the work is split and where it runs".into()));
+            }
+            r
+        }
+    }
+}
+
+fn failed(item: &Item, unit: &Unit, why: String, run: crate::runner::Run) -> TestResult {
+    let result = run.finish();
+    if bench::tampered(&result) {
+        return super::verdict::from_run(item, unit, &result, std::path::Path::new(""));
+    }
+    let mut r = blank(item, Status::Failed);
+    r.message = Some(why);
+    r.status = match result.stop {
+        crate::runner::Stop::Timeout => Status::Timeout,
+        crate::runner::Stop::Exited => Status::Failed,
+        _ => Status::Crashed,
+    };
+    r.output = output_of(&result);
+    r
+}
+
+/// The recorded peak of the reference, when memory is scored without it (`None`: record or pending).
+pub(super) fn memory_reference(ctx: &ItemCtx, item: &Item) -> Result<Option<f64>, TestResult> {
+    match recorded(ctx, item)? {
+        Some(ItemBaseline::Memory { mib }) => Ok(Some(mib)),
+        _ => Err(super::verdict::no_reference(item)),
+    }
+}
