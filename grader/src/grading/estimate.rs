@@ -22,6 +22,18 @@ enum Against {
     Recorded { best: f64, median: f64, cores: f64, scale: f64 },
 }
 
+/// How much longer the reference would take here: the share of its time it kept its cores busy follows
+/// the machine's speed (`ratio`, this machine's calibration time over the recorded one); the rest of it
+/// was waiting (a server's reply, a sleep) and takes as long anywhere.
+fn scale(ratio: f64, cores: f64, workload: Workload) -> f64 {
+    let procs = match workload {
+        Workload::Single => 1.0,
+        Workload::Multi => 2.0,
+    };
+    let busy = (cores / procs).clamp(0.0, 1.0);
+    busy * ratio + (1.0 - busy)
+}
+
 /// The item's recorded baseline, or why there is none (then the item is pending, as without a reference).
 fn recorded(ctx: &ItemCtx, item: &Item) -> Result<Option<ItemBaseline>, TestResult> {
     match baseline::load(&ctx.grader.course, &ctx.spec.id) {
@@ -31,8 +43,15 @@ fn recorded(ctx: &ItemCtx, item: &Item) -> Result<Option<ItemBaseline>, TestResu
 }
 
 /// This machine's calibration time; a machine too busy to calibrate on makes the item inconclusive.
+/// Two runs of the workload, the faster counts: a process that started slow is not the machine.
 fn calibration(ctx: &ItemCtx, item: &Item, workload: Workload) -> Result<f64, TestResult> {
-    baseline::calibrate(ctx.python, &ctx.ws.harness, workload).map_err(|e| match e.strip_prefix("BUSY: ") {
+    let once = || baseline::calibrate(ctx.python, &ctx.ws.harness, workload);
+    let best = match (once(), once()) {
+        (Ok(a), Ok(b)) => Ok(a.min(b)),
+        (Ok(a), Err(_)) | (Err(_), Ok(a)) => Ok(a),
+        (Err(e), Err(_)) => Err(e),
+    };
+    best.map_err(|e| match e.strip_prefix("BUSY: ") {
         Some(why) => {
             let mut r = blank(item, Status::Inconclusive);
             r.message = Some(format!("could not be measured validly on this machine now ({why}); it earns nothing until it is measured again"));
@@ -64,7 +83,7 @@ pub(super) fn throughput(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResul
     let against = match base {
         None => Against::Record,
         Some((b, m, cores, workload, recorded_calibration)) => match calibration(ctx, item, workload) {
-            Ok(here) => Against::Recorded { best: b, median: m, cores, scale: here / recorded_calibration },
+            Ok(here) => Against::Recorded { best: b, median: m, cores, scale: scale(here / recorded_calibration, cores, workload) },
             Err(r) => return r,
         },
     };
@@ -228,5 +247,18 @@ pub(super) fn memory_reference(ctx: &ItemCtx, item: &Item) -> Result<Option<f64>
     match recorded(ctx, item)? {
         Some(ItemBaseline::Memory { mib }) => Ok(Some(mib)),
         _ => Err(super::verdict::no_reference(item)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_busy_share_of_the_reference_time_follows_the_machine() {
+        assert!((scale(2.0, 1.0, Workload::Single) - 2.0).abs() < 1e-9, "CPU-bound: twice as slow");
+        assert!((scale(2.0, 0.0, Workload::Single) - 1.0).abs() < 1e-9, "all waiting: as long anywhere");
+        assert!((scale(2.0, 0.5, Workload::Single) - 1.5).abs() < 1e-9);
+        assert!((scale(0.5, 1.9, Workload::Multi) - (0.95 * 0.5 + 0.05)).abs() < 1e-9);
     }
 }
