@@ -238,13 +238,8 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
 
 /// No valid round: the figures and why, no points, and the advice to measure again on a quiet machine.
 fn inconclusive(item: &crate::spec::Item, why: &[String], mine: &[f64], theirs: &[f64], bench: &crate::spec::Bench) -> TestResult {
-    let mut r = blank(item, Status::Inconclusive);
+    let mut r = super::verdict::inconclusive(item, &why.join("; "));
     r.runs = mine.len() as u32;
-    r.message = Some(format!(
-        "could not be measured validly on this machine now ({}); it earns nothing until it is measured again",
-        why.join("; ")
-    ));
-    r.hint = Some("run the grader again when the machine is quiet (nothing else busy)".into());
     if !mine.is_empty() && !theirs.is_empty() {
         r.measurement = Some(Measurement {
             unit: "seconds per call (best sample)".into(),
@@ -355,10 +350,16 @@ pub(super) fn tampered(result: &crate::runner::RunResult) -> bool {
 /// or a grader error when the reference failed.
 fn failure(item: &crate::spec::Item, unit: &Unit, is_student: bool, why: String, student: Run, refrun: Run) -> TestResult {
     drop(refrun);
-    let result = student.finish();
     if !is_student {
+        drop(student.finish());
         return grader_error(item, &format!("the reference solution failed while measured: {why}"));
     }
+    student_failed(item, unit, why, student)
+}
+
+/// The student's side failed while measured (`why`): tampering named as such, else how the run ended.
+pub(super) fn student_failed(item: &crate::spec::Item, unit: &Unit, why: String, student: Run) -> TestResult {
+    let result = student.finish();
     if tampered(&result) {
         return super::verdict::from_run(item, unit, &result, Path::new(""));
     }

@@ -7,7 +7,7 @@
 use super::baseline::{self, ItemBaseline, Workload};
 use super::bench::{self, best, fraction, median, sample, Side};
 use super::speedup::{self, Cores};
-use super::verdict::{blank, grader_error, output_of};
+use super::verdict::{blank, grader_error};
 use super::ItemCtx;
 use crate::plan::Unit;
 use crate::report::model::{Measurement, Status, TestResult};
@@ -52,12 +52,7 @@ fn calibration(ctx: &ItemCtx, item: &Item, workload: Workload) -> Result<f64, Te
         (Err(e), Err(_)) => Err(e),
     };
     best.map_err(|e| match e.strip_prefix("BUSY: ") {
-        Some(why) => {
-            let mut r = blank(item, Status::Inconclusive);
-            r.message = Some(format!("could not be measured validly on this machine now ({why}); it earns nothing until it is measured again"));
-            r.hint = Some("run the grader again when the machine is quiet (nothing else busy)".into());
-            r
-        }
+        Some(why) => super::verdict::inconclusive(item, why),
         None => grader_error(item, &e),
     })
 }
@@ -89,7 +84,7 @@ pub(super) fn throughput(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResul
     };
     let calls = match sample(&mut run, None, item.timeout) {
         Ok((_, n, _)) => n.max(1),
-        Err(why) => return failed(item, unit, why, run),
+        Err(why) => return bench::student_failed(item, unit, why, run),
     };
     let machine_cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut busy = Vec::new();
@@ -104,7 +99,7 @@ pub(super) fn throughput(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResul
                     mine.push(s);
                     cores.add(c);
                 }
-                Err(why) => return failed(item, unit, why, run),
+                Err(why) => return bench::student_failed(item, unit, why, run),
             }
         }
         if let Some(others) = watch.others(&mut [&mut run]) {
@@ -143,10 +138,7 @@ pub(super) fn throughput(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResul
     let Some((mine, cores)) = judged else {
         let mut why: Vec<String> = busy.iter().map(|b| format!("other work on the machine used {b:.2} cores")).take(1).collect();
         why.extend(spread);
-        let mut r = blank(item, Status::Inconclusive);
-        r.message = Some(format!("could not be measured validly on this machine now ({}); it earns nothing until it is measured again", why.join("; ")));
-        r.hint = Some("run the grader again when the machine is quiet (nothing else busy)".into());
-        return r;
+        return super::verdict::inconclusive(item, &why.join("; "));
     };
     let used = cores.used();
     let (b, m) = (best(&mine), median(&mine));
@@ -181,11 +173,7 @@ pub(super) fn throughput(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResul
                     let theirs = Cores { wall: 1.0, cpu: rc.min(machine_cores as f64) };
                     match speedup::judge(ratio, cores, theirs, bench, p, machine_cores) {
                         Ok(j) => (j.fraction, format!("{}; {how}", j.message), j.measurement),
-                        Err(why) => {
-                            let mut r = blank(item, Status::Inconclusive);
-                            r.message = Some(format!("could not be measured validly on this machine now ({why})"));
-                            return r;
-                        }
+                        Err(why) => return super::verdict::inconclusive(item, &why),
                     }
                 }
                 None => {
@@ -224,22 +212,6 @@ pub(super) fn throughput(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResul
             r
         }
     }
-}
-
-fn failed(item: &Item, unit: &Unit, why: String, run: crate::runner::Run) -> TestResult {
-    let result = run.finish();
-    if bench::tampered(&result) {
-        return super::verdict::from_run(item, unit, &result, std::path::Path::new(""));
-    }
-    let mut r = blank(item, Status::Failed);
-    r.message = Some(why);
-    r.status = match result.stop {
-        crate::runner::Stop::Timeout => Status::Timeout,
-        crate::runner::Stop::Exited => Status::Failed,
-        _ => Status::Crashed,
-    };
-    r.output = output_of(&result);
-    r
 }
 
 /// The recorded peak of the reference, when memory is scored without it (`None`: record or pending).

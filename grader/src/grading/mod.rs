@@ -410,13 +410,13 @@ impl ItemCtx<'_> {
         }
         let seen = last.and_then(|r| r.message).unwrap_or_default();
         let most = busy.iter().copied().fold(0.0, f64::max);
-        let mut r = verdict::blank(unit.item, Status::Inconclusive);
-        r.message = Some(format!(
-            "could not be judged validly on this machine now: other work used up to {most:.2} cores while it ran ({} attempts), and it judges by the clock; what it saw: {seen}",
-            busy.len()
-        ));
-        r.hint = Some("run the grader again when the machine is quiet (nothing else busy)".into());
-        r
+        verdict::inconclusive(
+            unit.item,
+            &format!(
+                "other work used up to {most:.2} cores while it ran ({} attempts), and it judges by the clock; what it saw: {seen}",
+                busy.len()
+            ),
+        )
     }
 
     /// One harness run of an item's check over a copy of `from` (the submission, or the reference).

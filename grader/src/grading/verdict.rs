@@ -50,6 +50,15 @@ pub fn no_reference(item: &Item) -> TestResult {
     r
 }
 
+/// No verdict: the machine could not give a valid observation now (`why`). Nothing earned yet; the
+/// category is provisional and the student is told to run again when the machine is quiet.
+pub fn inconclusive(item: &Item, why: &str) -> TestResult {
+    let mut r = blank(item, Status::Inconclusive);
+    r.message = Some(format!("could not be measured validly on this machine now ({why}); it earns nothing until it is measured again"));
+    r.hint = Some("run the grader again when the machine is quiet (nothing else busy)".into());
+    r
+}
+
 pub fn grader_error(item: &Item, cause: &str) -> TestResult {
     let mut r = blank(item, Status::Error);
     r.message = Some(format!("grader error: {cause}"));
