@@ -89,6 +89,8 @@ fn probe(python: &Path) -> Layers {
 fn try_layers(layers: Layers, python: &Path, tmp: &Path) -> bool {
     use std::os::unix::process::CommandExt;
     let Ok(dir) = tempfile::Builder::new().prefix("grade-probe-").tempdir_in(tmp) else { return false };
+    // Owned like a workspace: a grader killed outright during its probe leaves it to the next sweep.
+    let _ = crate::write_atomically(&dir.path().join("owner"), &std::process::id().to_string());
     let limits = Limits { timeout: std::time::Duration::from_secs(10), memory_mb: 256, processes: 4, output_kb: 64 };
     let readable = interpreter_dirs(python);
     let Ok(jail) = Jail::prepare_with(layers, dir.path(), &readable, &limits, None) else { return false };
