@@ -14,11 +14,10 @@ Standard library only.
 """
 import collections
 import functools
-import sys
 import threading
 import time
 
-from grade_oracles import exactly_once, priority_order
+from grade_oracles import await_waiting, exactly_once, in_wait, priority_order
 
 Task = collections.namedtuple("task", "priority submitted")
 
@@ -618,24 +617,6 @@ def shutdown_returns(ctx):
                "result() of a task cancelled by shutdown(cancel_pending=True) returned %r" % (box.get("r"),))
 
 
-def _in_wait(thread):
-    """Whether the thread is blocked inside threading's Condition.wait (or wait_for, Event.wait...)."""
-    frame = sys._current_frames().get(thread.ident)
-    return frame is not None and frame.f_code.co_filename == threading.__file__ and frame.f_code.co_name == "wait"
-
-
-def _await_waiting(threads, limit):
-    """Waits (polling) until every live thread is inside a wait, twice in a row; False after `limit` s."""
-    deadline, seen = time.monotonic() + limit, 0
-    while time.monotonic() < deadline:
-        live = [t for t in threads if t.is_alive()]
-        seen = seen + 1 if not live or all(_in_wait(t) for t in live) else 0
-        if seen >= 2:
-            return True
-        time.sleep(0.005)
-    return False
-
-
 def _gated_waiters(ctx, q, k, stuck_s):
     """k tasks, each held on a gate, and k threads waiting in result() for them (untimed), lined up one
     after the other; the gates then open in the reverse order, each task finishing alone while every
@@ -655,7 +636,7 @@ def _gated_waiters(ctx, q, k, stuck_s):
         got[i] = (getattr(r, "status", None), getattr(r, "value", None))
 
     def lined_up(keys):
-        if not _await_waiting([threads[i] for i in keys], settle[0]):
+        if not await_waiting([threads[i] for i in keys], settle[0]):
             settle[0] = 0.05  # result() does not wait in Condition.wait here: do not wait long again
 
     def driver():
@@ -674,7 +655,7 @@ def _gated_waiters(ctx, q, k, stuck_s):
         since, deadline = None, time.monotonic() + WAIT
         while len(got) < k and time.monotonic() < deadline:
             rest = [threads[i] for i in range(k) if i not in got and threads[i].is_alive()]
-            if not rest or not all(_in_wait(t) for t in rest):
+            if not rest or not all(in_wait(t) for t in rest):
                 since = None
             elif since is None:
                 since = time.monotonic()

@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 
-from grade_oracles import exactly_once
+from grade_oracles import await_waiting, exactly_once, in_wait
 
 WAIT = 3.0          # seconds any single wait of the check may take before it gives up
 CHECK = "check-"    # prefix of the check's own thread names
@@ -415,24 +415,6 @@ def shutdown_cancels(ctx):
                "cancel_pending=True) was called" % (box["at"] - t0))
 
 
-def _in_wait(thread):
-    """Whether the thread is blocked inside threading's Condition.wait (or wait_for, Event.wait...)."""
-    frame = sys._current_frames().get(thread.ident)
-    return frame is not None and frame.f_code.co_filename == threading.__file__ and frame.f_code.co_name == "wait"
-
-
-def _await_waiting(threads, limit):
-    """Waits (polling) until every live thread is inside a wait, twice in a row; False after `limit` s."""
-    deadline, seen = time.monotonic() + limit, 0
-    while time.monotonic() < deadline:
-        live = [t for t in threads if t.is_alive()]
-        seen = seen + 1 if not live or all(_in_wait(t) for t in live) else 0
-        if seen >= 2:
-            return True
-        time.sleep(0.005)
-    return False
-
-
 def future_waiters(ctx):
     """Several threads wait in result() (no timeout) of ONE future whose task is held by a gate; every
     one of them is inside its wait before the gate opens. Each must return the task's value (then, in
@@ -465,12 +447,12 @@ def future_waiters(ctx):
             deadline = time.monotonic() + WAIT
             while len(threads) < k and time.monotonic() < deadline:
                 time.sleep(0.002)
-            _await_waiting(threads, 1.0)
+            await_waiting(threads, 1.0)
             gate.opened.set()
             since, deadline = None, time.monotonic() + WAIT
             while len(got) < k and time.monotonic() < deadline:
                 rest = [t for t in threads if t.is_alive()]
-                if not rest or not all(_in_wait(t) for t in rest):
+                if not rest or not all(in_wait(t) for t in rest):
                     since = None
                 elif since is None:
                     since = time.monotonic()

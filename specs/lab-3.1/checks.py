@@ -5,9 +5,10 @@ connection, and it counts how many were made. Probes of an exhausted pool use ac
 only the acquire-timeout item depends on a timeout being honoured.
 """
 import itertools
-import sys
 import threading
 import time
+
+from grade_oracles import await_waiting, in_wait
 
 
 class FakeConnection:
@@ -338,24 +339,6 @@ def no_double_handout(ctx):
     ctx.expect_eq(p.in_use, 0, "in_use after every thread released its connections (lost update?)")
 
 
-def _in_wait(thread):
-    """Whether the thread is blocked inside threading's Condition.wait (or Semaphore.acquire's, Event.wait...)."""
-    frame = sys._current_frames().get(thread.ident)
-    return frame is not None and frame.f_code.co_filename == threading.__file__ and frame.f_code.co_name == "wait"
-
-
-def _await_waiting(threads, limit):
-    """Waits (polling) until every live thread is inside a wait, twice in a row; False after `limit` s."""
-    deadline, seen = time.monotonic() + limit, 0
-    while time.monotonic() < deadline:
-        live = [t for t in threads if t.is_alive()]
-        seen = seen + 1 if not live or all(_in_wait(t) for t in live) else 0
-        if seen >= 2:
-            return True
-        time.sleep(0.005)
-    return False
-
-
 def _burst_release(ctx, n, waiters, stuck_s):
     """Every connection is out and `waiters` (> n) threads wait in acquire(), each inside its wait; then
     all n connections are released back to back from one thread. n waiters must get one, with no other
@@ -380,13 +363,13 @@ def _burst_release(ctx, n, waiters, stuck_s):
         deadline = time.monotonic() + 2.0
         while len(threads) < waiters and time.monotonic() < deadline:
             time.sleep(0.002)
-        _await_waiting(threads, 1.0)
+        await_waiting(threads, 1.0)
         for conn in out:
             p.release(conn)
         since, deadline = None, time.monotonic() + 2.0
         while len(got) < n and time.monotonic() < deadline:
             rest = [t for t in threads if t.is_alive()]
-            if len(rest) > waiters - n and all(_in_wait(t) for t in rest):
+            if len(rest) > waiters - n and all(in_wait(t) for t in rest):
                 if since is None:
                     since = time.monotonic()
                 elif time.monotonic() - since > stuck_s:

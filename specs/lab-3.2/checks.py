@@ -18,14 +18,12 @@ sys._current_frames()): the unlucky interleaving is forced, not hoped for.
 Standard library only.
 """
 import collections
-import sys
 import threading
 import time
 import types
 
-from grade_oracles import exactly_once, fifo_per_key
+from grade_oracles import await_waiting, exactly_once, fifo_per_key, in_wait
 
-_THREADING_FILE = threading.__file__
 _CONDITION = getattr(threading.Condition, "_original", threading.Condition)
 # Events and semaphores wrap a Condition of their own; Event.wait() does not loop, so a notify
 # injected there would be a wake-up the standard library never produces: not looked into.
@@ -46,27 +44,6 @@ def _module(ctx):
         ctx.expect(hasattr(ps, name), "pubsub.py defines no %s" % name,
                    hint="keep the names of the starter: Broker, Subscription, Closed")
     return ps
-
-
-def _in_wait(thread):
-    """Whether the thread is blocked inside threading's Condition.wait (or wait_for, Event.wait...)."""
-    frame = sys._current_frames().get(thread.ident)
-    return frame is not None and frame.f_code.co_filename == _THREADING_FILE and frame.f_code.co_name == "wait"
-
-
-def _await_waiting(threads, limit):
-    """Waits (polling) until every thread is inside a wait, twice in a row; False after `limit` s."""
-    deadline = time.monotonic() + limit
-    seen = 0
-    while time.monotonic() < deadline:
-        if threads and all(t.is_alive() and _in_wait(t) for t in threads):
-            seen += 1
-            if seen >= 2:
-                return True
-        else:
-            seen = 0
-        time.sleep(0.005)
-    return False
 
 
 def _conditions(*roots):
@@ -317,7 +294,7 @@ def wake_all(ctx):
         deadline = time.monotonic() + settle
         while len(threads) < k and time.monotonic() < deadline:
             time.sleep(0.002)
-        _await_waiting(threads[:k], settle)
+        await_waiting(threads[:k], settle, alive=True, some=True)
         b.publish("news", "wake-up")
         # Wait for every subscriber's first get() to return. If some stay inside wait() (a lost
         # wake-up), return without close(): close() would wake them and hide the bug; the harness
@@ -325,7 +302,7 @@ def wake_all(ctx):
         deadline = time.monotonic() + ctx.params["wake_s"]
         stuck_since = None
         while len(first) < k and time.monotonic() < deadline:
-            rest = [t for t in threads[:k] if t.is_alive() and _in_wait(t)]
+            rest = [t for t in threads[:k] if t.is_alive() and in_wait(t)]
             if len(rest) + len(first) < k:
                 stuck_since = None
             elif stuck_since is None:
@@ -335,7 +312,7 @@ def wake_all(ctx):
             time.sleep(0.005)
         if len(first) < k:
             return
-        _await_waiting([t for t in threads if t.is_alive()], settle)
+        await_waiting([t for t in threads if t.is_alive()], settle, alive=True, some=True)
         b.close()
 
     ctx.run_threads([lambda i=i: subscriber(i) for i in range(k)] + [publisher],
@@ -386,7 +363,7 @@ def wake_topics(ctx):
 
     def waiting(keys):
         live = [threads[key] for key in keys if threads[key].is_alive()]
-        if live and not _await_waiting(live, settle[0]):
+        if live and not await_waiting(live, settle[0], alive=True, some=True):
             settle[0] = 0.05  # this submission does not wait in Condition.wait: do not wait long again
         return live
 
@@ -408,7 +385,7 @@ def wake_topics(ctx):
                     late = [key for key in mine if len(got[key]) <= r and threads[key].is_alive()]
                     if not late:
                         break
-                    if not all(_in_wait(threads[key]) for key in late):
+                    if not all(in_wait(threads[key]) for key in late):
                         stuck_since = None
                     elif stuck_since is None:
                         stuck_since = time.monotonic()
@@ -461,7 +438,7 @@ def spurious_wakeup(ctx):
         deadline = time.monotonic() + settle
         while len(threads) < k and time.monotonic() < deadline:
             time.sleep(0.002)
-        _await_waiting(threads[:k], settle)
+        await_waiting(threads[:k], settle, alive=True, some=True)
         for step, action in (("after publish('noisy', ...) twice (a notify meant for another topic)",
                               lambda: (b.publish("noisy", "n1"), b.publish("noisy", "n2"))),
                              ("after the grader called notify_all() on the broker's condition(s) "

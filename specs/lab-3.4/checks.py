@@ -13,11 +13,10 @@ sleep in Condition.wait() with nobody left to wake them, the harness names it (s
 Standard library only.
 """
 import collections
-import sys
 import threading
 import time
 
-from grade_oracles import exactly_once, priority_order
+from grade_oracles import await_waiting, exactly_once, in_wait, priority_order
 
 Task = collections.namedtuple("task", "priority submitted")
 
@@ -225,25 +224,6 @@ def fifo_within_priority(ctx):
                hint="heapq is not stable: " + HINT_SEQ)
 
 
-def _in_wait(thread):
-    """Whether the thread is blocked inside threading's Condition.wait (or wait_for, Event.wait...)."""
-    frame = sys._current_frames().get(thread.ident)
-    return frame is not None and frame.f_code.co_filename == threading.__file__ and frame.f_code.co_name == "wait"
-
-
-def _all_idle(workers, limit):
-    """Waits (polling) until every live worker is inside a wait, twice in a row; False after `limit` s."""
-    deadline = time.monotonic() + limit
-    seen = 0
-    while time.monotonic() < deadline:
-        live = [t for t in workers if t.is_alive()]
-        seen = seen + 1 if live and all(_in_wait(t) for t in live) else 0
-        if seen >= 2:
-            return True
-        time.sleep(0.005)
-    return False
-
-
 def _pending_soon(q):
     """q.pending(), or None when it does not answer within a second (a task holds the queue's lock)."""
     box = {}
@@ -284,7 +264,7 @@ def runs_concurrently(ctx):
 
     def asleep_with_work():
         """(idle workers, pending) while workers sleep in wait() with tasks queued, else None."""
-        idle = [t for t in workers if t.is_alive() and t not in started and _in_wait(t)]
+        idle = [t for t in workers if t.is_alive() and t not in started and in_wait(t)]
         if not idle or len(started) >= w:
             return None
         left = _pending_soon(q)
@@ -294,7 +274,7 @@ def runs_concurrently(ctx):
     idle = True
     for r in range(rounds):
         if idle:
-            idle = _all_idle(workers, 1.0)  # a submission that never waits in wait() is not waited for again
+            idle = await_waiting(workers, 1.0, some=True)  # a submission that never waits in wait() is not waited for again
         barrier = threading.Barrier(w, timeout=timeout)
         done.clear()
         started.clear()

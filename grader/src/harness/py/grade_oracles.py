@@ -1,6 +1,7 @@
 """History oracles, a virtual clock and measurements for checks. Import from a lab's checks.py:
 
     from grade_oracles import History, exactly_once, fifo_per_key, priority_order, ConcurrencyMeter, VirtualClock
+    from grade_oracles import in_wait, await_waiting
 
 Every oracle returns None when the history is right, or a message naming the first violating event.
 Standard library only.
@@ -121,6 +122,28 @@ class Progress:
 
     def starved(self, names):
         return [n for n in names if self.counts.get(n, 0) == 0]
+
+
+def in_wait(thread):
+    """Whether `thread` is blocked inside a wait of threading's own (Condition.wait and wait_for,
+    Event.wait, Semaphore.acquire's): where a lost wake-up check needs every waiter before it wakes them."""
+    frame = sys._current_frames().get(thread.ident)
+    return frame is not None and frame.f_code.co_filename == threading.__file__ and frame.f_code.co_name == "wait"
+
+
+def await_waiting(threads, limit, alive=False, some=False):
+    """Polls until every thread of `threads` is inside a wait (`in_wait`), twice in a row; False after
+    `limit` s. Threads that have finished are left out, unless `alive` (then a finished thread is never
+    waiting); with none left, true unless `some`."""
+    deadline, seen = time.monotonic() + limit, 0
+    while time.monotonic() < deadline:
+        live = threads if alive else [t for t in threads if t.is_alive()]
+        ready = all(t.is_alive() and in_wait(t) for t in live) if live else not some
+        seen = seen + 1 if ready else 0
+        if seen >= 2:
+            return True
+        time.sleep(0.005)
+    return False
 
 
 def thread_cpu_seconds(thread):
