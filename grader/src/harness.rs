@@ -17,6 +17,8 @@ const FILES: &[(&str, &str)] = &[
     ("grade_tamper.py", include_str!("harness/py/grade_tamper.py")),
     ("grade_resources.py", include_str!("harness/py/grade_resources.py")),
     ("grade_calibrate.py", include_str!("harness/py/grade_calibrate.py")),
+    ("grade_protocol.py", include_str!("harness/py/grade_protocol.py")),
+    ("grade_judge.py", include_str!("harness/py/grade_judge.py")),
 ];
 
 /// Writes the harness into `dir`; returns the entry script.

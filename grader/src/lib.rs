@@ -8,6 +8,7 @@ pub mod error;
 pub mod grading;
 pub mod harness;
 pub mod http;
+pub mod judge;
 pub mod kit;
 pub mod machine;
 pub mod overrides;

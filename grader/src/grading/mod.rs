@@ -46,6 +46,8 @@ pub(crate) struct Workspace {
     root: PathBuf,
     harness: PathBuf,
     counter: AtomicUsize,
+    /// The judges of the split checks, started when first needed, stopped with the workspace.
+    pub judges: crate::judge::Judges,
 }
 
 impl Workspace {
@@ -60,7 +62,8 @@ impl Workspace {
         // whole (a rename), so a batch's sweep never reads it empty and takes a live workspace for stale.
         let _ = crate::write_atomically(&root.join("owner"), &std::process::id().to_string());
         let harness = harness::install(&root.join("harness"))?;
-        Ok(Workspace { _dir: dir, root, harness, counter: AtomicUsize::new(0) })
+        let judges = crate::judge::Judges::new(harness.parent().unwrap_or(&root));
+        Ok(Workspace { _dir: dir, root, harness, counter: AtomicUsize::new(0), judges })
     }
 
     /// A new run directory holding a copy of `files` from `from`; returns the copy's path.
@@ -431,12 +434,23 @@ impl ItemCtx<'_> {
         let sub = self.ws.copy_for_run(&format!("{}{suffix}", item.id), from, files).map_err(|e| e.to_string())?;
         let net = crate::runner::jail::netns(self.python).map_err(|e| format!("cannot make the run's network: {e}"))?;
         let (_server, http) = http_server(unit, net.as_deref())?;
+        let checks = item.checks.as_ref().unwrap_or(&self.spec.checks);
+        let check = item.check.as_deref().unwrap_or_default();
+        let judge = self.ws.judges.of(checks, self.python, self.site)?.filter(|j| j.judges(check));
+        let params = &item.params;
+        let mut inputs = Vec::new();
+        if let Some(j) = &judge {
+            for &seed in &unit.seeds {
+                inputs.push(j.plan(check, params, seed)?.unwrap_or(serde_json::Value::Null));
+            }
+        }
         let job = json!({
             "http": http,
             "mode": "check",
             "root": sub,
-            "checks": item.checks.as_ref().unwrap_or(&self.spec.checks),
+            "checks": checks,
             "check": item.check,
+            "inputs": inputs,
             "params": item.params,
             "seeds": unit.seeds,
             "instrument": item.instrument,
@@ -446,10 +460,13 @@ impl ItemCtx<'_> {
             "trace": unit.trace.map(|p| json!({"probability": p})),
             "memory": item.kind == Kind::Memory,
         });
-        let run = self
+        let mut run = self
             .grader
             .run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (self.python, self.site), net)
             .map_err(|e| e.to_string())?;
+        if let Some(j) = &judge {
+            crate::judge::apply(j, check, params, &unit.seeds, &inputs, &mut run.messages)?;
+        }
         Ok((run, sub))
     }
 

@@ -115,6 +115,12 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
         r.message = t["message"].as_str().map(String::from);
         r.hint = t["hint"].as_str().map(String::from);
         r.location = location(&t["location"]);
+    } else if let Some(index) = reported_twice(&runs) {
+        // Only a process that stole the run's nonce can write a second report of a run: a forgery.
+        r.status = Status::Tampered;
+        r.message = Some(format!(
+            "tampered: the result channel carried two reports of run {index}; one was forged with the run's stolen nonce"
+        ));
     } else if let Some(err) = run.of("error").next() {
         r.status = Status::Error;
         r.message = Some(format!("grader error: {}", err["message"].as_str().unwrap_or("harness error")));
@@ -232,6 +238,12 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
         r.output = output_of(run);
     }
     r
+}
+
+/// A run number reported twice on the result channel.
+fn reported_twice(runs: &[&Value]) -> Option<u64> {
+    let mut seen = std::collections::BTreeSet::new();
+    runs.iter().filter_map(|m| m["index"].as_u64()).find(|&i| !seen.insert(i))
 }
 
 /// Processes that outlived the check: reported by the harness's supervisor or found by the grader.

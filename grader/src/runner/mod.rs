@@ -455,7 +455,9 @@ fn copy_checks(checks: &Path, run_dir: &Path) -> Result<PathBuf> {
     let mut files = vec![checks.to_path_buf()];
     if checks.file_name().is_some_and(|n| n == "checks.py") {
         if let Some(Ok(rd)) = checks.parent().map(std::fs::read_dir) {
-            files.extend(rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "py") && p != checks));
+            // Never the judge: the verdicts and the inputs they expect stay outside the run.
+            let judge = crate::judge::judge_file(checks);
+            files.extend(rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "py") && p != checks && *p != judge));
         }
     }
     for f in &files {

@@ -186,8 +186,9 @@ impl Tree {
         }
         // Each group a member made (setsid) as a whole, at once: a process that hops from pid to pid stays
         // in its group, and a fork racing the group's kill is aborted. A member can only be in a group of
-        // its own session, so no group here is the grader's.
-        for g in groups.into_iter().filter(|&g| g > 1 && g != self.root) {
+        // its own session, so no group here should be the grader's; the grader's own is never signalled.
+        let mine = nix::unistd::getpgrp().as_raw();
+        for g in groups.into_iter().filter(|&g| g > 1 && g != self.root && g != mine) {
             let _ = nix::sys::signal::killpg(Pid::from_raw(g), sig);
         }
     }

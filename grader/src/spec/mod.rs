@@ -416,7 +416,7 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// sha256 over the spec file, every checks file its items use and the private overlay, in that order.
+    /// sha256 over the spec file, every checks file its items use, their judges, the keys and the private overlay, in that order.
     pub fn sha256(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut files = vec![self.path.clone(), self.checks.clone()];
@@ -427,6 +427,8 @@ impl Spec {
                 }
             }
         }
+        let judges: Vec<PathBuf> = files[1..].iter().map(|c| crate::judge::judge_file(c)).filter(|j| j.is_file()).collect();
+        files.extend(judges);
         files.extend(self.keys.iter().cloned());
         files.extend(self.overlay.iter().cloned());
         let mut h = Sha256::new();

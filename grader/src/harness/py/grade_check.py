@@ -92,6 +92,16 @@ class Ctx:
         self._cleanups = []
         self.diagnosis = None
         self.last_async = None
+        # A split check (see grade_protocol.py): the inputs its judge planned for this run, and what the
+        # workload records for the judge.
+        self.inputs = None
+        self.observations = {}
+
+    def observe(self, name, value):
+        """Records what the student's code did, for the judge. Taken as it is now (as JSON sees it): a
+        value the student's code changes later, or an object with a clever __eq__, changes nothing."""
+        import grade_protocol
+        self.observations[name] = grade_protocol.as_json(value)
 
     def student(self, name):
         try:
@@ -416,6 +426,8 @@ def run(job, chan, ctl):
         if ctx.http is not None and index > 0:
             ctx.http.reset()  # each run reads only its own requests
         ctx.start_method = start_method
+        inputs = job.get("inputs") or []
+        ctx.inputs = inputs[index] if index < len(inputs) else None
         random.seed(seed)
         shm_log = grade_resources.watch_shared_memory(job["stacks"] + ".shm")
         shm_before = grade_resources.shm_names()
@@ -482,7 +494,8 @@ def run(job, chan, ctl):
             ok = False
             message, hint, loc, touched = touched
         chan.send("run", index=index, seed=seed, ok=ok, message=message, hint=hint,
-                  location=_loc(loc), diagnosis=diagnosis, tampered=touched)
+                  location=_loc(loc), diagnosis=diagnosis, tampered=touched,
+                  observations=ctx.observations if ok else None)
         if exited:
             break
     leaked = _wait_children(job.get("leak_grace", 0.5))
