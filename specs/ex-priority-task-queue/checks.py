@@ -1,4 +1,6 @@
-"""Checks for ex-priority-task-queue: the teaching guide's "Task Queue Implementation" exercise.
+"""Workloads for ex-priority-task-queue: the teaching guide's "Task Queue Implementation" exercise.
+Each records what the student's queue did (ctx.observe); judge.py, which the submission never sees,
+plans the random inputs and gives the verdicts.
 
 The student's API is the docstring of starter/ex-priority-task-queue/task_queue.py: TaskQueue(workers,
 strategy, clock) with submit() -> task id, result(), results(), metrics(), shutdown(wait,
@@ -9,30 +11,23 @@ task; the metrics check passes a clock it controls (only the check and the tasks
 every wait and run time is known exactly. Every wait of the check itself has a timeout: the harness's
 lost-wake-up detector then only ever sees the student's own untimed waits. shutdown() is called from
 the main thread, so that workers (or result() callers) left asleep with nobody to wake them are named.
+What only the run can see still fails it here: a hang (a gate task that never starts, a submit() that
+blocks), a deadlock, an exception of the student's code.
 
 Standard library only.
 """
-import collections
 import functools
 import threading
 import time
 
-from grade_oracles import await_waiting, exactly_once, in_wait, priority_order
-
-Task = collections.namedtuple("task", "priority submitted")
+from grade_oracles import await_waiting, in_wait
 
 WAIT = 3.0          # seconds any single wait of the check may take before it gives up
 SUBMIT_WAIT = 1.0   # seconds submit() may take while every worker is busy
-EPS = 1e-6
 
-HINT_LOCKED_STATS = ("several workers finish tasks at once: update every counter (and the per-priority "
-                     "dict) under the queue's lock, in the same block that records the result")
 HINT_OUTSIDE = ("take the task from the heap under the lock, release the lock, then run it: a task run "
                 "inside the lock blocks submit() and every other worker")
-HINT_DRAIN = ("with cancel_pending=False a worker may exit only when the queue is closed AND empty "
-              "(the guide's ThreadPool exits as soon as the shutdown flag is set, dropping the backlog)")
 CHECK_THREADS = ("submitter", "waiter", "gate-timer", "call")   # names of the check's own threads
-HINT_SEQ = "order the heap by (priority, task id): the id breaks ties in submission order"
 
 
 def _module(ctx):
@@ -51,13 +46,13 @@ class _Pool:
         self.before = set(threading.enumerate())
         self.q = tq.TaskQueue(*args, **kwargs)
 
-    def shutdown_and_check(self, **kwargs):
+    def shutdown_and_record(self, key, **kwargs):
+        """shutdown(**kwargs), then records under `key` the names of the threads it started that are still
+        alive (the judge wants none: shutdown(wait=True) joins every worker)."""
         self.q.shutdown(**kwargs)
         left = [t for t in threading.enumerate() if t not in self.before and t.is_alive()
                 and not t.name.startswith(CHECK_THREADS)]
-        self.ctx.expect(not left, "shutdown() returned while thread(s) it started were still alive: %s"
-                        % ", ".join(t.name for t in left[:6]),
-                        hint="shutdown(wait=True) must join every worker thread")
+        self.ctx.observe(key, [t.name for t in left])
 
 
 class _Gate:
@@ -80,7 +75,8 @@ class _Gate:
 
 
 def _occupy_all(ctx, q, w):
-    """Gates on every one of the w workers; returns (gates, their task ids)."""
+    """Gates on every one of the w workers; returns (gates, their task ids). A gate that does not start
+    fails the run here (the pool does not run w tasks at once: the check would wait for nothing)."""
     gates, ids = [_Gate() for _ in range(w)], []
     for i, g in enumerate(gates):
         if i == 0:
@@ -103,7 +99,7 @@ def _open_later(gates, delay):
 
 
 def _submit_soon(ctx, q, fn, priority, what):
-    """q.submit(fn, priority=priority), failing the check if it blocks (a task holds the queue's lock)."""
+    """q.submit(fn, priority=priority), failing the run if it blocks (a task holds the queue's lock)."""
     box = {}
 
     def call():
@@ -135,8 +131,58 @@ def _recorder():
     return ran, make
 
 
-def _gated_order(ctx, tq, items, strategy):
-    """One worker: occupy it, submit a task per item (item.priority), open, shutdown; the run order."""
+def _error(exc):
+    """An exception as the judge sees it: its type, text and the names of its classes."""
+    if exc is None:
+        return None
+    if not isinstance(exc, BaseException):
+        return {"type": type(exc).__name__, "text": repr(exc), "classes": []}
+    return {"type": type(exc).__name__, "text": str(exc), "classes": [c.__name__ for c in type(exc).__mro__]}
+
+
+FIELDS = ("task_id", "status", "value", "error", "priority", "worker", "submitted_at", "started_at",
+          "finished_at", "wait_time", "run_time")
+
+
+def _rec(r, fields=FIELDS):
+    """A TaskResult as the judge sees it (None for none): the named attributes, the error as _error(), and
+    its repr (for the messages)."""
+    if r is None:
+        return None
+    out = {"repr": repr(r)}
+    for name in fields:
+        value = getattr(r, name)
+        out[name] = _error(value) if name == "error" else value
+    return out
+
+
+def _raises(fn, exc_type):
+    """Calls fn: what it raised, as the judge sees it ({"raised": False} when nothing), and whether that is
+    an `exc_type` (the student's class, which only the run can test)."""
+    try:
+        fn()
+    except Exception as exc:  # recorded for the judge
+        return {"raised": True, "wanted": isinstance(exc, exc_type), "type": type(exc).__name__, "text": str(exc)}
+    return {"raised": False}
+
+
+def _pairs(d):
+    """A dict as [key, value] pairs (JSON would make its int keys strings), or the repr of anything else."""
+    if isinstance(d, dict):
+        return {"pairs": [[k, v] for k, v in d.items()]}
+    return {"other": repr(d)}
+
+
+def _metrics(m, keys):
+    """The named entries of a metrics() snapshot (by_priority as _pairs), None where missing."""
+    if not isinstance(m, dict):
+        return {"not_a_dict": repr(m)}
+    return {k: _pairs(m.get(k)) if k == "by_priority" else m.get(k) for k in keys}
+
+
+def _gated_order(ctx, tq, items, strategy, key):
+    """One worker: occupy it, submit a task per item (priority, submitted), open, shutdown; records the
+    run order under `key` (and the threads left after shutdown under key + "_left")."""
     pool = _Pool(ctx, tq, 1, strategy=strategy)
     q = pool.q
     gate = _Gate()
@@ -144,25 +190,12 @@ def _gated_order(ctx, tq, items, strategy):
     ran, make = _recorder()
     for i, it in enumerate(items):
         if i == 0:
-            _submit_soon(ctx, q, make(it), it.priority, "one worker busy")
+            _submit_soon(ctx, q, make(it), it[0], "one worker busy")
         else:
-            q.submit(make(it), priority=it.priority)
+            q.submit(make(it), priority=it[0])
     gate.opened.set()
-    pool.shutdown_and_check()
-    oracle = exactly_once(items, ran, what="task")
-    ctx.oracle(oracle and "strategy=%r, one worker, %d queued tasks: %s" % (strategy, len(items), oracle),
-               hint=HINT_DRAIN)
-    return ran
-
-
-def _expect_raises(ctx, exc_type, fn, what, hint=None):
-    try:
-        fn()
-    except exc_type:
-        return
-    except Exception as exc:  # the wrong exception
-        ctx.fail("%s raised %s: %s, expected %s" % (what, type(exc).__name__, exc, exc_type.__name__), hint=hint)
-    ctx.fail("%s did not raise %s" % (what, exc_type.__name__), hint=hint)
+    pool.shutdown_and_record(key + "_left")
+    ctx.observe(key, ran)
 
 
 def _wait_results(q, n, seconds, stall=0.5):
@@ -186,10 +219,9 @@ def _wait_results(q, n, seconds, stall=0.5):
 def basic(ctx):
     """Ids, values, failures, result() timeout and KeyError, results(), TaskQueueClosed, context manager."""
     tq = _module(ctx)
-    ctx.expect(issubclass(tq.TaskQueueClosed, RuntimeError), "TaskQueueClosed must be a subclass of RuntimeError")
-    _expect_raises(ctx, ValueError, lambda: tq.TaskQueue(0), "TaskQueue(0)", hint="workers must be >= 1")
-    _expect_raises(ctx, ValueError, lambda: tq.TaskQueue(1, strategy="random"), "TaskQueue(1, strategy='random')",
-                   hint="strategy is 'priority' or 'fifo'")
+    ctx.observe("closed_is_runtime_error", issubclass(tq.TaskQueueClosed, RuntimeError))
+    ctx.observe("workers_0", _raises(lambda: tq.TaskQueue(0), ValueError))
+    ctx.observe("strategy_random", _raises(lambda: tq.TaskQueue(1, strategy="random"), ValueError))
 
     def boom(msg):
         raise ValueError(msg)
@@ -197,30 +229,18 @@ def basic(ctx):
     pool = _Pool(ctx, tq, 2)
     q = pool.q
     ids = [q.submit(pow, 2, i, priority=i % 2) for i in range(5)]
-    ctx.expect_eq(ids, [0, 1, 2, 3, 4], "ids returned by the first five submit() calls")
+    ctx.observe("ids", ids)
     fid = q.submit(boom, "on purpose", priority=1)
     kid = q.submit("{}-{}".format, "a", "b")
-    for i, tid in enumerate(ids):
-        r = q.result(tid, timeout=WAIT)
-        ctx.expect((r.task_id, r.status, r.value, r.error, r.priority) == (tid, "done", 2 ** i, None, i % 2),
-                   "result(%d) of submit(pow, 2, %d, priority=%d): expected task_id %d, status 'done', value "
-                   "%d, error None, priority %d; got %r, %r, %r, %r, %r"
-                   % (tid, i, i % 2, tid, 2 ** i, i % 2, r.task_id, r.status, r.value, r.error, r.priority))
-        ctx.expect(isinstance(r.worker, str) and r.worker, "result(%d).worker should be the worker thread's "
-                   "name, got %r" % (tid, r.worker))
-    r = q.result(fid, timeout=WAIT)
-    ctx.expect(r.status == "failed" and isinstance(r.error, ValueError) and r.value is None,
-               "a task that raised ValueError: expected status 'failed', error the ValueError, value None; "
-               "got status %r, error %r, value %r" % (r.status, r.error, r.value),
-               hint="catch Exception around the call and store it in the task's result")
-    ctx.expect_eq(q.result(kid, timeout=WAIT).value, "a-b", "value of submit('{}-{}'.format, 'a', 'b')")
+    fields = ("task_id", "status", "value", "error", "priority", "worker")
+    ctx.observe("pow_results", [_rec(q.result(tid, timeout=WAIT), fields) for tid in ids])
+    ctx.observe("failed_result", _rec(q.result(fid, timeout=WAIT), ("status", "error", "value")))
+    ctx.observe("format_value", q.result(kid, timeout=WAIT).value)
     res = q.results()
-    ctx.expect(isinstance(res, dict) and sorted(res) == list(range(7)),
-               "results() after 7 finished tasks should be a dict with keys 0..6, got %r"
-               % (sorted(res) if isinstance(res, dict) else res,))
-    _expect_raises(ctx, KeyError, lambda: q.result(12345, timeout=0.1), "result(12345) (an unknown id)")
-    pool.shutdown_and_check()
-    _expect_raises(ctx, tq.TaskQueueClosed, lambda: q.submit(pow, 2, 2), "submit() after shutdown()")
+    ctx.observe("results_keys", list(res) if isinstance(res, dict) else {"not_a_dict": repr(res)})
+    ctx.observe("unknown_id", _raises(lambda: q.result(12345, timeout=0.1), KeyError))
+    pool.shutdown_and_record("left_after_shutdown")
+    ctx.observe("submit_after_shutdown", _raises(lambda: q.submit(pow, 2, 2), tq.TaskQueueClosed))
     try:
         ctx.call_with_timeout(q.shutdown, WAIT)
     except ctx.CheckFailed:
@@ -233,38 +253,30 @@ def basic(ctx):
     gate.occupy(ctx, q, "result() timeout")
     tid = _submit_soon(ctx, q, functools.partial(pow, 3, 2), 0, "result() timeout")
     t0 = time.monotonic()
-    _expect_raises(ctx, TimeoutError, lambda: q.result(tid, timeout=0.1),
-                   "result(id, timeout=0.1) of a task queued behind a busy worker",
-                   hint="Condition.wait_for(predicate, timeout) returns False on timeout: raise TimeoutError")
-    ctx.expect(time.monotonic() - t0 < 1.0, "result(id, timeout=0.1) took %.2f s to give up"
-               % (time.monotonic() - t0))
+    ctx.observe("result_timeout", _raises(lambda: q.result(tid, timeout=0.1), TimeoutError))
+    ctx.observe("result_timeout_seconds", time.monotonic() - t0)
     gate.opened.set()
-    ctx.expect_eq(q.result(tid, timeout=WAIT).value, 9, "result() of pow(3, 2) once the worker is free")
-    pool.shutdown_and_check()
+    ctx.observe("value_once_free", q.result(tid, timeout=WAIT).value)
+    pool.shutdown_and_record("left_after_second_shutdown")
 
     ran, make = _recorder()
     with tq.TaskQueue(2) as q:
         for i in range(4):
             q.submit(make(i))
-    ctx.expect(sorted(ran) == [0, 1, 2, 3], "the tasks submitted inside `with TaskQueue(2) as q:` had not all "
-               "run when the block ended (ran: %r)" % sorted(ran), hint="__exit__ calls shutdown(), which drains")
+    ctx.observe("ran_in_with", sorted(ran))
 
 
 def strategies(ctx):
-    """One worker: 'priority' runs lowest number first, FIFO among equals; 'fifo' runs in submission order."""
+    """One worker: a task per planned priority queued behind a gate, under 'priority' then 'fifo'; the
+    run orders are recorded as [priority, submission index] pairs."""
     tq = _module(ctx)
-    n, levels = ctx.params["tasks"], ctx.params["levels"]
-    items = [Task(ctx.rng.randrange(levels), i) for i in range(n)]
-    ran = _gated_order(ctx, tq, items, "priority")
-    ctx.oracle(priority_order(ran, priority=lambda t: t.priority, order=lambda t: t.submitted),
-               hint="a LOWER number runs first; " + HINT_SEQ)
-    ran = _gated_order(ctx, tq, items, "fifo")
-    ctx.oracle(priority_order(ran, priority=lambda t: 0, order=lambda t: t.submitted),
-               hint="strategy='fifo' ignores priorities for the order: key the heap by the task id alone")
+    items = [(p, i) for i, p in enumerate(ctx.inputs["priorities"])]
+    _gated_order(ctx, tq, items, "priority", "ran_priority")
+    _gated_order(ctx, tq, items, "fifo", "ran_fifo")
 
 
 def errors_isolated(ctx):
-    """Failing tasks are recorded per task; they do not kill their workers; later tasks still run."""
+    """Failing tasks (every fail_every-th) on a few workers: each task's result and the metrics."""
     tq = _module(ctx)
     w, n, every = ctx.params["workers"], ctx.params["tasks"], ctx.params["fail_every"]
     pool = _Pool(ctx, tq, w)
@@ -276,39 +288,24 @@ def errors_isolated(ctx):
         return i * i
     ids = [q.submit(task, i, priority=i % 3) for i in range(n)]
     res = _wait_results(q, n, WAIT)
+    ctx.observe("finished", len(res))
     if len(res) < n:
         workers = sorted({r.worker for r in res.values() if r.worker})
         alive = {t.name for t in threading.enumerate()}
-        dead = [name for name in workers if name not in alive]
-        ctx.fail("%d tasks (every %d-th one raising RuntimeError) on %d workers: only %d had finished, and "
-                 "no more were finishing%s" % (n, every, w, len(res),
-                               "; worker thread(s) %s, which ran failing tasks, are dead" % ", ".join(dead)
-                               if dead else ""),
-                 hint="catch Exception around the task call, record it, and keep the worker loop going")
-    for i, tid in enumerate(ids):
-        r = res[tid]
-        if i % every == 0:
-            ctx.expect(r.status == "failed" and isinstance(r.error, RuntimeError) and r.value is None,
-                       "task %d raised RuntimeError: expected status 'failed' with that error, got status %r, "
-                       "error %r, value %r" % (i, r.status, r.error, r.value))
-        else:
-            ctx.expect(r.status == "done" and r.value == i * i and r.error is None,
-                       "task %d returned %d: expected status 'done', got status %r, value %r, error %r"
-                       % (i, i * i, r.status, r.value, r.error))
-    failed = len(range(0, n, every))
+        ctx.observe("dead_workers", [name for name in workers if name not in alive])
+        return  # no more were finishing: the judge fails the run on `finished`
+    ctx.observe("results", [_rec(res.get(tid), ("status", "value", "error")) for tid in ids])
     m = q.metrics()
-    ctx.expect((m.get("completed"), m.get("failed")) == (n - failed, failed),
-               "metrics() after %d tasks, %d of them failing: expected completed %d, failed %d; got %r, %r"
-               % (n, failed, n - failed, failed, m.get("completed"), m.get("failed")))
-    pool.shutdown_and_check()
+    ctx.observe("metrics", _metrics(m, ("completed", "failed")))
+    pool.shutdown_and_record("left_after_shutdown")
 
 
 def metrics_exact(ctx):
-    """A controlled clock, one worker: every wait_time, run_time and metric is known exactly."""
+    """A controlled clock, one worker: the plan's tasks queued 1 s apart behind a gate; every wait_time,
+    run_time and metric is recorded (the judge knows what each must be)."""
     tq = _module(ctx)
     plan = [tuple(x) for x in ctx.params["plan"]]      # (priority, run seconds, fails)
     clock = ctx.virtual_clock()
-    t0 = clock.now
     pool = _Pool(ctx, tq, 1, clock=clock.monotonic)
     q = pool.q
     gate = _Gate()
@@ -326,65 +323,26 @@ def metrics_exact(ctx):
         clock.advance(1)
         ids.append(q.submit(make(d, fails), priority=p) if i else _submit_soon(ctx, q, make(d, fails), p, "metrics"))
     clock.advance(5)
-    n = len(plan)
-    m = q.metrics()
-    snap = {k: m.get(k) for k in ("submitted", "completed", "failed", "cancelled", "pending", "running")}
-    ctx.expect_eq(snap, {"submitted": n + 1, "completed": 0, "failed": 0, "cancelled": 0, "pending": n,
-                         "running": 1},
-                  "metrics() while one worker runs a task and %d are queued" % n)
-    ctx.expect(abs(m.get("avg_wait", -1) - 0.0) < EPS and abs(m.get("avg_run", -1) - 0.0) < EPS,
-               "avg_wait and avg_run before any task finished should be 0.0, got %r and %r"
-               % (m.get("avg_wait"), m.get("avg_run")))
+    ctx.observe("gate_id", gid)
+    ctx.observe("ids", ids)
+    keys = ("submitted", "completed", "failed", "cancelled", "pending", "running", "avg_wait", "avg_run")
+    ctx.observe("metrics_while_running", _metrics(q.metrics(), keys))
     gate.opened.set()
-    pool.shutdown_and_check()
-
-    # What must have happened: the gate ran from t0 to t0 + n + 5, then the tasks by (priority, id).
-    expect = {gid: (0.0, n + 5.0, "done", -1000)}
-    t = t0 + n + 5.0
-    for i in sorted(range(n), key=lambda i: (plan[i][0], i)):
-        p, d, fails = plan[i]
-        expect[ids[i]] = (t - (t0 + i + 1), float(d), "failed" if fails else "done", p)
-        t += d
+    pool.shutdown_and_record("left_after_shutdown")
     res = q.results()
-    for tid, (wait, run, status, p) in sorted(expect.items()):
-        r = res.get(tid)
-        ctx.expect(r is not None, "results() has no entry for task %d after shutdown()" % tid)
-        ctx.expect_eq(r.status, status, "status of task %d" % tid)
-        got_wait, got_run = r.wait_time, r.run_time
-        ctx.expect(got_wait is not None and abs(got_wait - wait) < EPS and got_run is not None
-                   and abs(got_run - run) < EPS,
-                   "task %d (priority %s): with the check's clock, wait_time should be %g s and run_time %g s; "
-                   "got %r and %r (submitted_at %r, started_at %r, finished_at %r)"
-                   % (tid, p, wait, run, got_wait, got_run, r.submitted_at, r.started_at, r.finished_at),
-                   hint="read every timestamp from the `clock` given to TaskQueue(): submitted_at in submit(), "
-                        "started_at just before the call, finished_at just after it")
-    m = q.metrics()
-    fails = sum(1 for _, _, f in plan if f)
-    by = {}
-    for tid, (_, _, status, p) in expect.items():
-        b = by.setdefault(p, {"submitted": 0, "completed": 0, "failed": 0, "cancelled": 0})
-        b["submitted"] += 1
-        b["completed" if status == "done" else "failed"] += 1
-    snap = {k: m.get(k) for k in ("submitted", "completed", "failed", "cancelled", "pending", "running")}
-    ctx.expect_eq(snap, {"submitted": n + 1, "completed": n + 1 - fails, "failed": fails, "cancelled": 0,
-                         "pending": 0, "running": 0}, "metrics() after shutdown()")
-    ctx.expect_eq(m.get("by_priority"), by, "metrics()['by_priority'] after shutdown()")
-    avg_wait = sum(e[0] for e in expect.values()) / (n + 1)
-    avg_run = sum(e[1] for e in expect.values()) / (n + 1)
-    ctx.expect(abs(m.get("avg_wait", -1) - avg_wait) < EPS and abs(m.get("avg_run", -1) - avg_run) < EPS,
-               "metrics() avg_wait and avg_run over the %d finished tasks (failed ones included) should be "
-               "%.4f and %.4f; got %r and %r" % (n + 1, avg_wait, avg_run, m.get("avg_wait"), m.get("avg_run")))
-    ctx.expect_eq(m.get("workers"), 1, "metrics()['workers'] of TaskQueue(1)")
+    ctx.observe("results", [[tid, _rec(res.get(tid))] for tid in [gid] + ids])
+    ctx.observe("metrics", _metrics(q.metrics(), keys + ("by_priority", "workers")))
 
 
 def metrics_no_race(ctx):
-    """Concurrent submitters, several workers finishing at once: every counter is exact."""
+    """Concurrent submitters, several workers finishing at once: the ids handed out and every counter."""
     tq = _module(ctx)
-    w, subs, per, every = ctx.params["workers"], ctx.params["submitters"], ctx.params["per_submitter"], \
-        ctx.params["fail_every"]
+    w, subs, per = ctx.params["workers"], ctx.params["submitters"], ctx.params["per_submitter"]
+    every = ctx.params["fail_every"]
     pool = _Pool(ctx, tq, w)
     q = pool.q
-    plans = [[(s * per + i, ctx.rng.randrange(3)) for i in range(per)] for s in range(subs)]
+    prios = ctx.inputs["priorities"]
+    plans = [[(s * per + i, prios[s][i]) for i in range(per)] for s in range(subs)]
     got_ids = [[] for _ in range(subs)]
     # Tasks meet in groups of `workers` at a barrier, so that the workers finish together and update the
     # counters at the same moment (the moment a race needs).
@@ -405,66 +363,39 @@ def metrics_no_race(ctx):
             got_ids[s].append(q.submit(task, k, priority=p))
     ctx.run_threads([lambda s=s: submitter(s) for s in range(subs)], timeout=20,
                     names=["submitter-%d" % s for s in range(subs)])
-    pool.shutdown_and_check()
-    ctx.expect(len(broken) < w, "tasks that meet in groups of %d at a barrier timed out waiting for each other "
-               "(%d of them): the pool does not run %d tasks at once" % (w, len(broken), w), hint=HINT_OUTSIDE)
-    ids = [i for g in got_ids for i in g]
-    ctx.expect(sorted(ids) == list(range(subs * per)),
-               "%d concurrent submitters got task ids that are not exactly 0..%d (duplicates: %d): ids must "
-               "be handed out under the lock" % (subs, subs * per - 1, len(ids) - len(set(ids))))
-    total = subs * per
-    failed = sum(1 for g in plans for k, _ in g if k % every == 0)
-    by = {}
-    for g in plans:
-        for k, p in g:
-            b = by.setdefault(p, {"submitted": 0, "completed": 0, "failed": 0, "cancelled": 0})
-            b["submitted"] += 1
-            b["failed" if k % every == 0 else "completed"] += 1
-    m = q.metrics()
-    snap = {k: m.get(k) for k in ("submitted", "completed", "failed", "pending", "running")}
-    want = {"submitted": total, "completed": total - failed, "failed": failed, "pending": 0, "running": 0}
-    lost = snap["pending"] == 0 and snap["running"] == 0 and snap["submitted"] == total
-    ctx.expect(snap == want, "metrics() after %d tasks from %d submitters on %d workers and shutdown(): "
-               "expected %r, got %r%s" % (total, subs, w, want, snap,
-                                          " (every task finished: lost updates)" if lost else ""),
-               hint=HINT_LOCKED_STATS if lost else HINT_DRAIN)
-    ctx.expect(m.get("by_priority") == by, "metrics()['by_priority'] after %d tasks: expected %r, got %r "
-               "(lost updates)" % (total, by, m.get("by_priority")), hint=HINT_LOCKED_STATS)
-    ctx.expect_eq(len(q.results()), total, "number of entries in results()")
+    pool.shutdown_and_record("left_after_shutdown")
+    ctx.observe("broken", len(broken))
+    ctx.observe("ids", got_ids)
+    keys = ("submitted", "completed", "failed", "pending", "running", "by_priority")
+    ctx.observe("metrics", _metrics(q.metrics(), keys))
+    ctx.observe("results", len(q.results()))
 
 
 def pool_size(ctx):
-    """`workers` blocking tasks all start (the pool runs them at once); while they block, no further task
-    starts (the pool never grows); afterwards every task ran on one of `workers` threads."""
+    """`workers` blocking tasks all start (the pool runs them at once; a gate that does not start fails
+    the run here); while they block, further tasks are queued: what started early, the threads running,
+    and afterwards the threads every task ran on."""
     tq = _module(ctx)
     w, extra, watch = ctx.params["workers"], ctx.params["extra_tasks"], ctx.params["watch_s"]
     pool = _Pool(ctx, tq, w)
     q = pool.q
-    gates, _ = _occupy_all(ctx, q, w)       # fails unless `workers` tasks run at the same time
+    gates, _ = _occupy_all(ctx, q, w)
     ran, make = _recorder()
     for i in range(extra):
         q.submit(make(i))
     time.sleep(watch)
-    early = list(ran)
+    ctx.observe("early", list(ran))
     threads = [t for t in threading.enumerate() if t not in pool.before and not t.name.startswith(CHECK_THREADS)]
+    ctx.observe("threads", [t.name for t in threads])
     for g in gates:
         g.opened.set()
-    pool.shutdown_and_check()
-    ctx.expect(len(threads) <= w, "TaskQueue(%d): with its %d workers busy and %d tasks queued, %d threads were "
-               "running (%s): the pool grew beyond its size" % (w, w, extra, len(threads),
-                                                               ", ".join(t.name for t in threads[:8])),
-               hint="start exactly `workers` threads and never more; a queued task waits for a free worker")
-    ctx.expect(not early, "TaskQueue(%d): while its %d workers were all busy, %d of %d newly submitted tasks "
-               "started anyway: the pool grew beyond its size" % (w, w, len(early), extra),
-               hint="start exactly `workers` threads and never more; a queued task waits for a free worker")
-    names = {r.worker for r in q.results().values()}
-    ctx.expect(len(names) <= w, "TaskQueue(%d): tasks ran on %d different threads: %s"
-               % (w, len(names), sorted(names)[:8]), hint="start exactly `workers` threads, once")
-    ctx.expect_eq(len(ran), extra, "tasks run after the busy workers were freed")
+    pool.shutdown_and_record("left_after_shutdown")
+    ctx.observe("workers_used", list({r.worker for r in q.results().values()}))
+    ctx.observe("ran", len(ran))
 
 
 def pool_bound_stress(ctx):
-    """Many submitters at once (forced switches): never more than `workers` threads run tasks."""
+    """Many submitters at once (forced switches): how many tasks ran at once, on how many threads."""
     tq = _module(ctx)
     w, subs, per = ctx.params["workers"], ctx.params["submitters"], ctx.params["per_submitter"]
     meter = ctx.meter(bound=w)
@@ -476,30 +407,24 @@ def pool_bound_stress(ctx):
     pool = _Pool(ctx, tq, w)
     q = pool.q
     start = threading.Barrier(subs, timeout=WAIT)   # every submitter's first submit() at the same moment
+    submitted = []
 
     def submitter():
         start.wait()
         for _ in range(per):
-            q.submit(task)
+            submitted.append(q.submit(task))
     ctx.run_threads([submitter] * subs, timeout=20, names=["submitter-%d" % s for s in range(subs)])
     started = [t for t in threading.enumerate() if t not in pool.before and not t.name.startswith(CHECK_THREADS)]
-    ctx.expect(len(started) <= w, "TaskQueue(%d) with %d concurrent submitters: %d threads were started (%s); "
-               "the pool must never exceed %d" % (w, subs, len(started), ", ".join(t.name for t in started[:8]), w),
-               hint="deciding to start a worker and recording it must be one step under the lock (or start "
-                    "all workers in __init__)")
-    pool.shutdown_and_check()
-    idents = {r.value for r in q.results().values()}
-    ctx.expect(meter.first_violation is None and len(idents) <= w,
-               "TaskQueue(%d) with %d concurrent submitters of %d tasks each: up to %d tasks ran at once, on %d "
-               "different threads in all; the pool must never exceed %d%s"
-               % (w, subs, per, meter.max, len(idents), w,
-                  " (" + meter.first_violation + ")" if meter.first_violation else ""),
-               hint="deciding to start a worker and recording it must be one step under the lock (or start "
-                    "all workers in __init__)")
+    ctx.observe("started", [t.name for t in started])
+    pool.shutdown_and_record("left_after_shutdown")
+    ctx.observe("submitted", len(submitted))
+    ctx.observe("idents", len({r.value for r in q.results().values()}))
+    ctx.observe("max_running", meter.max)
+    ctx.observe("first_violation", meter.first_violation)
 
 
 def shutdown_drains(ctx):
-    """shutdown() with busy workers and a backlog: every queued task runs, then the workers are joined."""
+    """shutdown() with busy workers and a backlog: what ran, each queued task's result, the metrics."""
     tq = _module(ctx)
     w, n, delay = ctx.params["workers"], ctx.params["queued"], ctx.params["release_after"]
     pool = _Pool(ctx, tq, w)
@@ -510,25 +435,19 @@ def shutdown_drains(ctx):
 
     timer = _open_later(gates, delay)
     t0 = time.monotonic()
-    pool.shutdown_and_check()      # every worker busy, n tasks queued
-    took = time.monotonic() - t0
+    pool.shutdown_and_record("left_after_shutdown")      # every worker busy, n tasks queued
+    ctx.observe("took", time.monotonic() - t0)
     timer.join(WAIT)
-    ctx.expect(len(ran) == n, "shutdown() was called with every worker busy and %d tasks queued; it returned "
-               "after %.2f s, but only %d of them had run: shutdown() must drain the queue, not drop it"
-               % (n, took, len(ran)), hint=HINT_DRAIN)
+    ctx.observe("ran", len(ran))
     res = q.results()
-    bad = [tid for i, tid in enumerate(ids) if tid not in res or res[tid].status != "done" or res[tid].value != i]
-    ctx.expect(not bad, "after shutdown(), %d queued task(s) have no 'done' result with the right value, "
-               "first id %s" % (len(bad), bad[:1]))
-    m = q.metrics()
-    ctx.expect((m.get("completed"), m.get("pending"), m.get("running")) == (n + w, 0, 0),
-               "metrics() after a draining shutdown(): expected completed %d, pending 0, running 0; got %r, %r, %r"
-               % (n + w, m.get("completed"), m.get("pending"), m.get("running")))
-    _expect_raises(ctx, tq.TaskQueueClosed, lambda: q.submit(pow, 2, 2), "submit() after shutdown()")
+    ctx.observe("results", [[tid, _rec(res.get(tid), ("status", "value"))] for tid in ids])
+    ctx.observe("metrics", _metrics(q.metrics(), ("completed", "pending", "running")))
+    ctx.observe("submit_after_shutdown", _raises(lambda: q.submit(pow, 2, 2), tq.TaskQueueClosed))
 
 
 def shutdown_cancels(ctx):
-    """shutdown(cancel_pending=True): running tasks finish, queued ones are cancelled and their waiters return."""
+    """shutdown(cancel_pending=True) with busy workers and a backlog, a caller waiting in result() for the
+    last queued task: what ran, the results of the running and the queued tasks, the caller's outcome."""
     tq = _module(ctx)
     w, n, delay = ctx.params["workers"], ctx.params["queued"], ctx.params["release_after"]
     pool = _Pool(ctx, tq, w)
@@ -541,7 +460,7 @@ def shutdown_cancels(ctx):
     def waiter():
         try:
             box["result"] = q.result(ids[-1], timeout=WAIT)
-        except BaseException as exc:  # reported below
+        except BaseException as exc:  # recorded below
             box["error"] = exc
         box["at"] = time.monotonic()
     wt = threading.Thread(target=waiter, name="waiter", daemon=True)
@@ -550,37 +469,18 @@ def shutdown_cancels(ctx):
 
     timer = _open_later(gates, delay)
     t0 = time.monotonic()
-    pool.shutdown_and_check(cancel_pending=True)
+    pool.shutdown_and_record("left_after_shutdown", cancel_pending=True)
     timer.join(WAIT)
     wt.join(WAIT)
-    ctx.expect(not ran, "shutdown(cancel_pending=True) with %d tasks queued behind busy workers: %d of them ran "
-               "anyway" % (n, len(ran)), hint="cancel the queued tasks under the lock, before waking the workers")
+    ctx.observe("ran", len(ran))
     res = q.results()
-    for gid in gids:
-        ctx.expect(gid in res and res[gid].status == "done" and res[gid].value == "gate",
-                   "a task running when shutdown(cancel_pending=True) was called must finish normally; its "
-                   "result is %r" % (res.get(gid),))
-    for tid in ids:
-        r = res.get(tid)
-        ctx.expect(r is not None and r.status == "cancelled" and r.started_at is None and r.worker is None,
-                   "queued task %d after shutdown(cancel_pending=True): expected status 'cancelled', never "
-                   "started (started_at None, worker None); got %r" % (tid, r))
-    ctx.expect("error" not in box, "result() of a queued task, waiting when shutdown(cancel_pending=True) "
-               "was called, raised %r instead of returning the cancelled result" % (box.get("error"),),
-               hint="notify_all() the result() waiters when you cancel")
-    ctx.expect("at" in box and box["at"] - t0 < delay + 0.5 and box.get("result") is not None
-               and box["result"].status == "cancelled",
-               "result() of a queued task did not return its 'cancelled' result promptly after "
-               "shutdown(cancel_pending=True) (it returned %s)"
-               % ("after %.2f s" % (box["at"] - t0) if "at" in box else "never"),
-               hint="notify_all() the result() waiters when you cancel")
-    m = q.metrics()
-    ctx.expect((m.get("cancelled"), m.get("completed"), m.get("pending")) == (n, w, 0),
-               "metrics() after cancelling %d queued tasks (%d were running): expected cancelled %d, "
-               "completed %d, pending 0; got %r, %r, %r" % (n, w, n, w, m.get("cancelled"), m.get("completed"),
-                                                            m.get("pending")))
-    cancelled = sum(b.get("cancelled", 0) for b in (m.get("by_priority") or {}).values())
-    ctx.expect_eq(cancelled, n, "sum of by_priority[p]['cancelled'] after cancelling %d tasks" % n)
+    ctx.observe("running_results", [[gid, _rec(res.get(gid), ("status", "value"))] for gid in gids])
+    ctx.observe("queued_results", [[tid, _rec(res.get(tid), ("status", "started_at", "worker"))] for tid in ids])
+    ctx.observe("waiter", {"error": repr(box["error"]) if "error" in box else None,
+                           "after": box["at"] - t0 if "at" in box else None,
+                           "status": getattr(box.get("result"), "status", None),
+                           "result": repr(box.get("result"))})
+    ctx.observe("metrics", _metrics(q.metrics(), ("cancelled", "completed", "pending", "by_priority")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -588,18 +488,18 @@ def shutdown_cancels(ctx):
 
 
 def shutdown_returns(ctx):
-    """Idle workers asleep, a fresh queue, a result() caller waiting with no timeout: shutdown wakes all."""
+    """Idle workers asleep, a fresh queue, a result() caller waiting with no timeout: shutdown wakes all
+    (a thread left asleep is named by the harness)."""
     tq = _module(ctx)
     w = ctx.params["workers"]
     pool = _Pool(ctx, tq, w)
     q = pool.q
     ids = [q.submit(pow, 2, i) for i in range(w)]
-    for tid in ids:
-        q.result(tid, timeout=WAIT)
+    ctx.observe("values", [q.result(tid, timeout=WAIT).value for tid in ids])
     time.sleep(0.05)       # every worker is back waiting for work
-    pool.shutdown_and_check()
+    pool.shutdown_and_record("left_idle")
     pool = _Pool(ctx, tq, w)
-    pool.shutdown_and_check()
+    pool.shutdown_and_record("left_fresh")
     # A caller waits (no timeout) for a queued task that shutdown(cancel_pending=True) cancels.
     pool = _Pool(ctx, tq, 1)
     q = pool.q
@@ -611,10 +511,9 @@ def shutdown_returns(ctx):
     waiter.start()
     time.sleep(0.02)
     gate.opened.set()
-    pool.shutdown_and_check(cancel_pending=True)
+    pool.shutdown_and_record("left_cancel", cancel_pending=True)
     waiter.join()          # a waiter nobody wakes is named by the harness (lost wake-up)
-    ctx.expect(box.get("r") is not None and box["r"].status in ("cancelled", "done"),
-               "result() of a task cancelled by shutdown(cancel_pending=True) returned %r" % (box.get("r"),))
+    ctx.observe("waiter", {"status": getattr(box.get("r"), "status", None), "result": repr(box.get("r"))})
 
 
 def _gated_waiters(ctx, q, k, stuck_s):
@@ -622,7 +521,8 @@ def _gated_waiters(ctx, q, k, stuck_s):
     after the other; the gates then open in the reverse order, each task finishing alone while every
     other caller waits. A wake-up for one finished task that reaches only one caller (notify() on a
     condition all result() callers share) wakes the wrong one; the right one sleeps on. Nothing else
-    wakes them (shutdown() comes later): the harness names the lost wake-up."""
+    wakes them (shutdown() comes later): the harness names the lost wake-up. Returns what each caller
+    got: [status, value] per task, None for a caller that returned nothing."""
     gates = [threading.Event() for _ in range(k)]
     ids = [q.submit(lambda i=i: (gates[i].wait(2 * WAIT), i * i)[1], priority=0) for i in range(k)]
     go, threads, got = set(), {}, {}
@@ -665,39 +565,32 @@ def _gated_waiters(ctx, q, k, stuck_s):
 
     ctx.run_threads([lambda i=i: waiter(i) for i in range(k)] + [driver],
                     names=["waiter-gated-%d" % i for i in range(k)] + ["waiter-driver"])
-    for i in range(k):
-        ctx.expect(got.get(i) == ("done", i * i),
-                   "%d threads waited in result() for %d tasks, which finished one at a time: the caller of "
-                   "task %d got %r, expected status 'done' and value %d" % (k, k, ids[i], got.get(i), i * i),
-                   hint="several callers may wait at once; wake them all (notify_all) and let each re-check "
-                        "its own task")
+    return [[ids[i], list(got[i]) if i in got else None] for i in range(k)]
 
 
 def result_waiters(ctx):
     """Many threads wait in result() (no timeout): first `gated` callers lined up for tasks that
     finish one at a time (see _gated_waiters), then `waiters` callers for tasks finishing in any order;
-    each gets its own task's result."""
+    what each caller got is recorded."""
     tq = _module(ctx)
     w, waiters, per = ctx.params["workers"], ctx.params["waiters"], ctx.params["per_waiter"]
     pool = _Pool(ctx, tq, w)
     q = pool.q
     gated = ctx.params.get("gated", 0)
     if gated:
-        _gated_waiters(ctx, q, min(gated, w), ctx.params.get("stuck_s", 0.3))
+        ctx.observe("gated", _gated_waiters(ctx, q, min(gated, w), ctx.params.get("stuck_s", 0.3)))
     n = waiters * per
     ids = [q.submit(pow, k, 2, priority=ctx.rng.randrange(3)) for k in range(n)]
-    bad = []
+    got = {}
 
     def wait_for(chunk):
         for k in chunk:
             r = q.result(ids[k])
-            if r.status != "done" or r.value != k * k:
-                bad.append((k, r.status, r.value))
+            got[k] = [r.status, r.value]
     chunks = [list(range(s, n, waiters))[::-1] for s in range(waiters)]
     ctx.run_threads([lambda c=c: wait_for(c) for c in chunks], names=["waiter-%d" % s for s in range(waiters)])
-    pool.shutdown_and_check()
-    ctx.expect(not bad, "result() returned the wrong TaskResult for %d task(s), first (task, status, value) %r"
-               % (len(bad), bad[:1]))
+    pool.shutdown_and_record("left_after_shutdown")
+    ctx.observe("got", [got.get(k) for k in range(n)])
 
 
 # ---------------------------------------------------------------------------------------------

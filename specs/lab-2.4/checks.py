@@ -1,4 +1,5 @@
-"""Checks for lab-2.4, Dining philosophers.
+"""Workloads for lab-2.4, Dining philosophers (judge.py, which the submission never sees, gives the
+verdicts from what they record).
 
 Every check hands the student's ``dine(n, meals, eat)`` an ``eat`` callback that
 records who eats, how often, from which thread and who else is eating at the
@@ -14,8 +15,6 @@ Standard library only.
 import threading
 import time
 
-HINT_JOIN = ("start every philosopher thread, then join() every one of them before "
-             "building and returning the list of meals")
 HINT_FORKS = ("create the n forks once, in dine(), and give philosopher i the locks "
               "forks[i] and forks[(i + 1) % n]; call eat(i) only inside both of them "
               "(with first: with second: eat(i))")
@@ -87,6 +86,20 @@ class _Table:
             self.eating[i] -= 1
             self.busy += time.perf_counter() - start
 
+    def record(self, result, wall):
+        """What one dinner did, for the judge: meals per philosopher (now, at dine()'s return, after
+        it), the overlaps seen, eat()'s bad arguments and calls from dine()'s own thread, dine()'s
+        result, and the times (dine()'s wall time, the seconds spent inside eat())."""
+        with self.mu:
+            return {
+                "n": self.n, "counts": list(self.counts), "at_return": self.at_return, "late": list(self.late),
+                "alive_at_return": self.alive_at_return, "from_caller": self.from_caller,
+                "bad_args": list(self.bad_args),
+                "overlaps": [[i, j, k] for (i, j), k in self.overlaps.items()],
+                "max_together": self.max_together, "max_group": list(self.max_group),
+                "busy": self.busy, "wall": wall, "result": _result(result),
+            }
+
     # -- reports ---------------------------------------------------------
 
     def overlap_report(self):
@@ -107,6 +120,22 @@ class _Table:
                     parts.append(f"philosophers {i} and {j} ate at the same time although both need "
                                  f"fork{'s' if len(shared) > 1 else ''} {forks} ({_plural(k, 'time')})")
         return "; ".join(parts) + f" [{_plural(total, 'overlapping meal')} in all, n={n}]"
+
+
+def _val(value):
+    """An element of dine()'s result for the judge: a bool, a machine-sized int, a finite float or a string
+    as it is; anything else as {"repr": its repr}."""
+    if isinstance(value, (bool, str)) or isinstance(value, int) and abs(value) < 2 ** 63:
+        return value
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return value
+    return {"repr": repr(value)}
+
+
+def _result(result):
+    """What dine() returned: its type and repr, and its items when it is a list or a tuple."""
+    items = [_val(x) for x in result] if isinstance(result, (list, tuple)) else None
+    return {"type": type(result).__name__, "repr": repr(result), "items": items}
 
 
 def _dine(ctx, n, meals, hold, timeout, settle=0.05):
@@ -177,77 +206,6 @@ def _dine(ctx, n, meals, hold, timeout, settle=0.05):
     return table, box.get("result"), box["wall"]
 
 
-def _check_returned_last(ctx, table, n, meals):
-    """dine() returned only after every philosopher had finished."""
-    call = f"dine({n}, {meals}, eat)"
-    late = [i for i in range(n) if table.late[i]]
-    early = [i for i in range(n) if table.at_return[i] < meals]
-    # A thread still winding down after its last meal is harmless; one still owed meals is not.
-    if not late and not (early and table.alive_at_return):
-        return
-    msg = f"{call} returned before every philosopher had finished"
-    facts = []
-    if table.alive_at_return:
-        facts.append(f"{_plural(table.alive_at_return, 'thread')} it started {'was' if table.alive_at_return == 1 else 'were'} "
-                     f"still running when it returned")
-    if early:
-        facts.append("meals eaten at that moment: "
-                     + ", ".join(f"philosopher {i}: {table.at_return[i]}/{meals}" for i in early[:6]))
-    if late:
-        facts.append(f"{_plural(sum(table.late), 'eat() call')} by {_names(late)} came after "
-                     f"dine() had returned")
-    ctx.fail(msg + " (" + "; ".join(facts) + ")", hint=HINT_JOIN)
-
-
-def _check_meals(ctx, table, result, n, meals):
-    """Every philosopher ate exactly `meals` times, inside dine(), and dine() said so."""
-    call = f"dine({n}, {meals}, eat)"
-    ctx.expect(not table.bad_args,
-               f"{call}: eat() was called with {', '.join(table.bad_args)}, which is not a philosopher "
-               f"number in range({n})",
-               hint="philosopher i must call eat(i) with its own number, an int from 0 to n - 1")
-    _check_returned_last(ctx, table, n, meals)
-    wrong = [i for i in range(n) if table.counts[i] != meals]
-    if wrong:
-        detail = ", ".join(f"philosopher {i} called eat({i}) {_plural(table.counts[i], 'time')}"
-                           for i in wrong[:6])
-        if any(table.counts[i] < meals for i in wrong):
-            hint = ("a philosopher that finds a fork busy must wait for it (a blocking acquire), not "
-                    "skip the meal; loop exactly `meals` times: for _ in range(meals)")
-        else:
-            hint = "loop exactly `meals` times per philosopher: for _ in range(meals)"
-        ctx.fail(f"{call}: each philosopher must eat exactly {meals} times, but {detail}"
-                 + ("" if len(wrong) <= 6 else f" (and {len(wrong) - 6} more)"),
-                 hint=hint)
-    ctx.expect(table.from_caller == 0,
-               f"{call}: eat() was called {_plural(table.from_caller, 'time')} from the thread that "
-               f"called dine(); each philosopher must eat in its own thread",
-               hint="create one threading.Thread per philosopher and call eat(i) in it")
-    ctx.expect(isinstance(result, (list, tuple)),
-               f"{call} returned {result!r} ({type(result).__name__}); it must return a list with "
-               f"the meals each philosopher ate",
-               hint="return a list of n ints, e.g. [meals] * n once every philosopher has eaten")
-    result = list(result)
-    ctx.expect(len(result) == n,
-               f"{call} returned a list of {len(result)} items; it must have one per philosopher ({n})",
-               hint="result[i] is the number of meals philosopher i ate")
-    diff = [i for i in range(n) if result[i] != table.counts[i]]
-    if diff:
-        detail = ", ".join(f"result[{i}] = {result[i]!r} but philosopher {i} ate {table.counts[i]}"
-                           for i in diff[:4])
-        ctx.fail(f"{call} returned {result!r}, which is not what was eaten: {detail}",
-                 hint="count each philosopher's meals as it eats them (each philosopher writes only "
-                      "its own slot) and return the counts after joining the threads")
-
-
-def _check_exclusive(ctx, table, n, meals):
-    report = table.overlap_report()
-    if report:
-        ctx.fail(f"dine({n}, {meals}, eat): neighbours ate at the same time: {report}. "
-                 "Two philosophers who share a fork must never be inside eat() together.",
-                 hint=HINT_FORKS)
-
-
 def _cases(ctx):
     cases = ctx.params.get("cases")
     if cases:
@@ -255,36 +213,37 @@ def _cases(ctx):
     return [(int(ctx.params["n"]), int(ctx.params["meals"]))]
 
 
+def _dinners(ctx, hold, timeout, settle):
+    """One dinner per case, each recorded (the judge checks them in order)."""
+    dinners = []
+    for n, meals in _cases(ctx):
+        table, result, wall = _dine(ctx, n, meals, hold, timeout, settle)
+        dinners.append(table.record(result, wall))
+    ctx.observe("dinners", dinners)
+
+
 # ---------------------------------------------------------------------------
 # completion_quality
 
 
 def meal_counts(ctx):
-    """Each philosopher eats exactly `meals` times; dine() returns the counts after all are done."""
+    """Each case's dinner: the judge checks that each philosopher ate exactly `meals` times and that
+    dine() returned the counts after all were done."""
     p = ctx.params
-    for n, meals in _cases(ctx):
-        table, result, _ = _dine(ctx, n, meals, p.get("hold", 0.0), p.get("timeout_s", 5),
-                                 p.get("settle", 0.05))
-        _check_meals(ctx, table, result, n, meals)
+    _dinners(ctx, p.get("hold", 0.0), p.get("timeout_s", 5), p.get("settle", 0.05))
 
 
 def fork_exclusivity(ctx):
-    """Neighbours (who share a fork) are never inside eat() at the same time."""
+    """Each case's dinner: the judge checks that neighbours (who share a fork) were never inside eat()
+    at the same time."""
     p = ctx.params
-    for n, meals in _cases(ctx):
-        table, result, _ = _dine(ctx, n, meals, p.get("hold", 0.001), p.get("timeout_s", 5),
-                                 p.get("settle", 0.0))
-        _check_exclusive(ctx, table, n, meals)
+    _dinners(ctx, p.get("hold", 0.001), p.get("timeout_s", 5), p.get("settle", 0.0))
 
 
 def exclusivity_and_meals(ctx):
     """Fork exclusivity and exact meal counts together (used under yield injection)."""
     p = ctx.params
-    for n, meals in _cases(ctx):
-        table, result, _ = _dine(ctx, n, meals, p.get("hold", 0.0), p.get("timeout_s", 5),
-                                 p.get("settle", 0.0))
-        _check_exclusive(ctx, table, n, meals)
-        _check_meals(ctx, table, result, n, meals)
+    _dinners(ctx, p.get("hold", 0.0), p.get("timeout_s", 5), p.get("settle", 0.0))
 
 
 # ---------------------------------------------------------------------------
@@ -292,11 +251,13 @@ def exclusivity_and_meals(ctx):
 
 
 def no_deadlock(ctx):
-    """Many hungry philosophers under yield injection: dine() must finish."""
+    """Many hungry philosophers under yield injection: dine() must finish (a hang fails the run here, as
+    do philosopher threads still stuck after it returned); each dinner is recorded."""
     p = ctx.params
+    dinners = []
     for n, meals in _cases(ctx):
         timeout = p.get("timeout_s", 6)
-        table, result, _ = _dine(ctx, n, meals, p.get("hold", 0.0), timeout, 0.0)
+        table, result, wall = _dine(ctx, n, meals, p.get("hold", 0.0), timeout, 0.0)
         # dine() returned. If it did not wait for its philosophers, give them the rest of the time
         # to finish: philosophers stuck after dine() returned are a deadlock all the same.
         deadline = time.monotonic() + timeout
@@ -312,59 +273,38 @@ def no_deadlock(ctx):
                      f"started never finished within {timeout:g} s"
                      + (f" ({detail})" if detail else "") + ": they are stuck",
                      hint=HINT_ORDER)
+        seen = table.record(result, wall)
+        seen["stuck"] = len(stuck_threads)
+        dinners.append(seen)
+    ctx.observe("dinners", dinners)
 
 
 def no_starvation(ctx):
-    """Under contention every philosopher still gets all of its meals."""
+    """Under contention: each case's dinner (the judge checks every philosopher got all of its meals)."""
     p = ctx.params
-    for n, meals in _cases(ctx):
-        table, result, _ = _dine(ctx, n, meals, p.get("hold", 0.001), p.get("timeout_s", 6), 0.0)
-        _check_returned_last(ctx, table, n, meals)
-        hungry = [i for i in range(n) if table.counts[i] < meals]
-        if hungry:
-            detail = ", ".join(f"philosopher {i} ate {table.counts[i]} of {meals}" for i in hungry[:6])
-            ctx.fail(f"dine({n}, {meals}, eat) finished, but {_names(hungry)} went hungry: {detail}. "
-                     f"A philosopher must keep waiting for its forks until it has eaten every meal, "
-                     f"not give up when they are busy.",
-                     hint="block on the forks (with first: with second:) instead of try-acquire "
-                          "and give up; the lock hands the fork over once the neighbour is done")
-        _check_meals(ctx, table, result, n, meals)
+    _dinners(ctx, p.get("hold", 0.001), p.get("timeout_s", 6), 0.0)
 
 
 def real_concurrency(ctx):
     """Non-neighbours eat at the same time: the table is not serialised.
 
-    Runs `dinners` dinners and keeps the best one, so one unlucky schedule does not fail a correct
-    solution: a serial table never gets below ~1.0 of the serial time, a good one reaches ~0.6.
+    Runs up to `dinners` dinners, each recorded, and stops at the first that meets both the measures
+    (at most `max_wall_fraction` of the serial time, `min_together` eating at once): one unlucky
+    schedule does not fail a correct solution (a serial table never gets below ~1.0 of the serial
+    time, a good one reaches ~0.6). The judge decides from the recorded dinners.
     """
     p = ctx.params
     n, meals = int(p["n"]), int(p["meals"])
     hold = float(p.get("hold", 0.02))
     need = int(p.get("min_together", 2))
     frac = float(p.get("max_wall_fraction", 0.8))
-    runs = []
+    dinners = []
     for _ in range(int(p.get("dinners", 1))):
         table, result, wall = _dine(ctx, n, meals, hold, p.get("timeout_s", 5), 0.0)
-        _check_meals(ctx, table, result, n, meals)
-        runs.append((wall / max(table.busy, 1e-9), wall, table.busy, table.max_together, table.max_group))
-        if runs[-1][0] <= frac and table.max_together >= need:
-            return
-    together = max(r[3] for r in runs)
-    best = min(runs)
-    timings = "; ".join(f"{w * 1000:.0f} ms for {b * 1000:.0f} ms of meals" for _, w, b, _, _ in runs)
-    if together < need:
-        ctx.fail(f"dine({n}, {meals}, eat) with a {hold * 1000:.0f} ms meal, {_plural(len(runs), 'dinner')}: "
-                 f"never were {need} philosophers eating at once (at most {together}); the dinners took "
-                 f"{timings}: the meals were served one after the other. Philosophers who share no "
-                 f"fork (such as 0 and 2) should eat at the same time.",
-                 hint="a philosopher should wait only for its own two forks; a single lock around "
-                      "the whole meal (a 'table lock') makes everybody wait for everybody")
-    ctx.fail(f"dine({n}, {meals}, eat) with a {hold * 1000:.0f} ms meal: even the best of "
-             f"{_plural(len(runs), 'dinner')} took {best[0]:.0%} of the time it would take to serve "
-             f"the meals one by one (at most {frac:.0%} expected; {timings}). At most "
-             f"{best[3]} philosophers ever ate together ({_names(best[4])}).",
-             hint="keep the time a philosopher holds forks to the meal itself, and do not make "
-                  "philosophers wait for anything but their own two forks")
+        dinners.append(table.record(result, wall))
+        if wall / max(table.busy, 1e-9) <= frac and table.max_together >= need:
+            break
+    ctx.observe("dinners", dinners)
 
 
 # ---------------------------------------------------------------------------

@@ -1,8 +1,12 @@
-"""Checks for lab-3.1: a connection pool bounded by a semaphore (API: the docstring of starter/lab-3.1/pool.py).
+"""Workloads for lab-3.1: a connection pool bounded by a semaphore (API: the docstring of
+starter/lab-3.1/pool.py). Each records what the student's pool did (ctx.observe); judge.py, which the
+submission never sees, gives the verdicts.
 
-The factory is the check's own: it hands out numbered FakeConnection objects, so every message can name the
-connection, and it counts how many were made. Probes of an exhausted pool use acquire(timeout=0), so that
-only the acquire-timeout item depends on a timeout being honoured.
+The factory is the check's own: it hands out numbered FakeConnection objects, so every observation can name
+the connection (its number, when it is the very object the factory made), and it counts how many were made.
+Probes of an exhausted pool use acquire(timeout=0), so that only the acquire-timeout item depends on a
+timeout being honoured. A hang, a deadlock and an exception raised by the student's code still fail the
+run here, with the student's line.
 """
 import itertools
 import threading
@@ -40,33 +44,53 @@ def _pool(ctx, n, factory=None):
     return mod, mod.ConnectionPool(factory, max_connections=n), factory
 
 
+def _cid(factory, conn):
+    """What the pool handed out, as the judge sees it: the number of the factory's connection it is (the
+    very object), or the repr of anything else (a string)."""
+    for made in list(factory.made):
+        if made is conn:
+            return made.n
+    return repr(conn)
+
+
 def _call(ctx, fn, limit, what, hint=None):
     """Runs fn() in a helper thread. Returns ("ok", value, seconds) or ("raised", exception, seconds);
-    fails the check when it has not returned after `limit` seconds."""
+    fails the run when it has not returned after `limit` seconds (a hang only the run can see)."""
     t0 = time.monotonic()
     try:
         value = ctx.call_with_timeout(fn, limit)
     except ctx.CheckFailed:
         ctx.fail("%s did not return within %.1f s" % (what, limit), hint=hint)
-    except Exception as exc:  # the student's exception, examined by the caller
+    except Exception as exc:  # the student's exception, recorded for the judge
         return "raised", exc, time.monotonic() - t0
     return "ok", value, time.monotonic() - t0
 
 
-def _expect_timeout(ctx, mod, outcome, what, hint=None):
-    status, value, _ = outcome
+def _outcome(mod, factory, out):
+    """One call's outcome for the judge: what it returned or raised, and how long it took."""
+    status, value, secs = out
     if status == "ok":
-        ctx.fail("%s returned %r although every connection was checked out: it must raise PoolTimeout"
-                 % (what, value), hint=hint)
-    if not isinstance(value, mod.PoolTimeout):
-        ctx.fail("%s raised %s: %s, expected PoolTimeout" % (what, type(value).__name__, value), hint=hint)
+        return {"status": "ok", "conn": _cid(factory, value), "seconds": secs}
+    return {"status": "raised", "type": type(value).__name__, "text": str(value), "seconds": secs,
+            "pool_timeout": isinstance(value, mod.PoolTimeout)}
 
 
-def _exhaust(ctx, p, n):
+def _refusal(fn, *exc_types):
+    """Calls fn; the name of the expected exception type it raised, or "none" (any other propagates)."""
+    try:
+        fn()
+    except exc_types as exc:
+        for t in exc_types:
+            if isinstance(exc, t):
+                return t.__name__
+    return "none"
+
+
+def _exhaust(ctx, p, factory, n):
+    """Takes every connection of a fresh pool with acquire(timeout=0); records them as `exhausted`."""
     conns = [p.acquire(timeout=0) for _ in range(n)]
-    ctx.expect(len(set(map(id, conns))) == n,
-               "%d acquire() calls on a fresh pool of max_connections=%d returned %r: the same connection twice"
-               % (n, n, conns))
+    ctx.observe("exhausted", [_cid(factory, c) for c in conns])
+    ctx.observe("exhausted_distinct", len(set(map(id, conns))))
     return conns
 
 
@@ -74,48 +98,38 @@ def _exhaust(ctx, p, n):
 
 def pool_basic(ctx):
     mod, p, factory = _pool(ctx, 3)
-    ctx.expect(issubclass(mod.PoolTimeout, Exception), "PoolTimeout must be an Exception subclass")
-    ctx.expect_eq(p.max_connections, 3, "max_connections of ConnectionPool(factory, max_connections=3)")
-    ctx.expect_eq((p.in_use, p.created, len(factory.made)), (0, 0, 0),
-                  "(in_use, created, factory calls) of a new pool: connections are made lazily",
-                  hint="do not call factory() in __init__: only when acquire() needs a new connection")
+    ctx.observe("timeout_is_exception", issubclass(mod.PoolTimeout, Exception))
+    ctx.observe("max_connections", p.max_connections)
+    ctx.observe("new", [p.in_use, p.created, len(factory.made)])
     a = p.acquire()
-    ctx.expect(isinstance(a, FakeConnection), "acquire() returned %r, not the object factory() made" % (a,))
-    ctx.expect_eq((p.in_use, p.created), (1, 1), "(in_use, created) after one acquire()")
+    ctx.observe("first", _cid(factory, a))
+    ctx.observe("after_acquire", [p.in_use, p.created])
     p.release(a)
-    ctx.expect_eq(p.in_use, 0, "in_use after releasing it")
+    ctx.observe("after_release", p.in_use)
     b = p.acquire()
-    ctx.expect(b is a, "after release(conn-1), acquire() returned %r and the factory was called %d times: "
-               "an idle connection must be reused before a new one is made" % (b, len(factory.made)),
-               hint="keep released connections on an idle list and take from it first")
+    ctx.observe("second", _cid(factory, b))
+    ctx.observe("factory_calls_after_reuse", len(factory.made))
     c = p.acquire()
-    ctx.expect(c is not b, "two acquire() calls without a release both returned %r" % (b,))
-    ctx.expect_eq((p.in_use, p.created, len(factory.made)), (2, 2, 2),
-                  "(in_use, created, factory calls) with two connections out")
+    ctx.observe("third", _cid(factory, c))
+    ctx.observe("two_out", [p.in_use, p.created, len(factory.made)])
     p.release(b)
     p.release(c)
-    ctx.expect_eq(p.in_use, 0, "in_use after every connection was released")
+    ctx.observe("after_all_released", p.in_use)
     with p.connection() as d:
-        ctx.expect(isinstance(d, FakeConnection), "`with pool.connection() as conn` gave %r" % (d,))
-        ctx.expect_eq(p.in_use, 1, "in_use inside a `with pool.connection()` block")
-    ctx.expect_eq(p.in_use, 0, "in_use after the `with pool.connection()` block")
-    ctx.expect_eq(p.created, 2, "created after reusing idle connections")
+        ctx.observe("with_conn", _cid(factory, d))
+        ctx.observe("in_with", p.in_use)
+    ctx.observe("after_with", p.in_use)
+    ctx.observe("created_final", p.created)
     for bad in (0, -1):
-        try:
-            mod.ConnectionPool(Factory(), max_connections=bad)
-        except ValueError:
-            pass
-        else:
-            ctx.fail("ConnectionPool(factory, max_connections=%d) did not raise ValueError" % bad)
-    default = mod.ConnectionPool(Factory())
-    ctx.expect_eq(default.max_connections, 10, "max_connections of ConnectionPool(factory) (default)")
+        ctx.observe("max_%d" % bad, _refusal(lambda: mod.ConnectionPool(Factory(), max_connections=bad), ValueError))
+    ctx.observe("default_max", mod.ConnectionPool(Factory()).max_connections)
 
 
 def blocks_when_exhausted(ctx):
     """All connections out: a plain acquire() in another thread waits, and proceeds when one is released."""
     n, watch, limit = ctx.params["max"], ctx.params["watch_s"], ctx.params["wake_s"]
     mod, p, factory = _pool(ctx, n)
-    held = _exhaust(ctx, p, n)
+    held = _exhaust(ctx, p, factory, n)
     got = {}
 
     def waiter():
@@ -123,116 +137,114 @@ def blocks_when_exhausted(ctx):
     t = threading.Thread(target=waiter, name="waiter", daemon=True)
     t.start()
     time.sleep(watch)  # the main thread sleeps (not joins): it stays runnable while the waiter blocks
-    if not t.is_alive():
-        ctx.fail("acquire() returned %r at once while all %d connections were checked out: it must block "
-                 "until one is released (factory calls so far: %d)" % (got.get("conn"), n, len(factory.made)),
-                 hint="acquire a permit of threading.Semaphore(max_connections) before taking a connection")
+    blocked = t.is_alive()
+    ctx.observe("blocked", blocked)
+    if not blocked:
+        ctx.observe("early", _cid(factory, got.get("conn")) if "conn" in got else None)
+        ctx.observe("early_factory_calls", len(factory.made))
+        return  # the rest would measure nothing: the judge fails the run on `blocked`
     p.release(held[0])
     t.join(limit)
-    ctx.expect(not t.is_alive(), "the waiting acquire() was still blocked %.1f s after release(%r)"
-               % (limit, held[0]), hint="release() must give the semaphore's permit back")
-    ctx.expect(got["conn"] is held[0], "the waiting acquire() got %r, not the connection just released (%r): "
-               "with %d out and %d made, it should reuse the idle one" % (got["conn"], held[0], n, n))
-    ctx.expect_eq(len(factory.made), n, "factory calls (never more than max_connections)")
+    woke = not t.is_alive()
+    ctx.observe("woke", woke)
+    ctx.observe("released", _cid(factory, held[0]))
+    if not woke:
+        return  # the waiter still holds the pool's attention: the judge fails the run on `woke`
+    ctx.observe("woken_got", _cid(factory, got["conn"]))
+    ctx.observe("factory_calls", len(factory.made))
     p.release(got["conn"])
     for c in held[1:]:
         p.release(c)
-    ctx.expect_eq(p.in_use, 0, "in_use after every connection was released")
+    ctx.observe("in_use_end", p.in_use)
 
 
 def acquire_timeout(ctx):
     """acquire(timeout=...) on an exhausted pool raises PoolTimeout in about that time; it succeeds when a
-    connection is released while it waits. Runs without lock instrumentation: a hang is timed by the check."""
+    connection is released while it waits. Runs without lock instrumentation: a hang is timed here."""
     n, t_short, cap = ctx.params["max"], ctx.params["timeout_s"], ctx.params["cap_s"]
-    mod, p, _ = _pool(ctx, n)
-    held = _exhaust(ctx, p, n)
+    mod, p, factory = _pool(ctx, n)
+    held = _exhaust(ctx, p, factory, n)
     hint = ("wait with self._semaphore.acquire(timeout=timeout) (by keyword: Semaphore.acquire(0.2) means "
             "blocking=0.2, timeout=None, which waits forever) and raise PoolTimeout when it returns False")
     out = _call(ctx, lambda: p.acquire(timeout=0), cap, "acquire(timeout=0) on an exhausted pool", hint)
-    _expect_timeout(ctx, mod, out, "acquire(timeout=0) with all %d connections out" % n, hint)
+    ctx.observe("zero", _outcome(mod, factory, out))
+    if out[0] == "ok":
+        return  # the pool lent more than it has: the judge fails the run on `zero`
     what = "acquire(timeout=%g) with all %d connections out" % (t_short, n)
     out = _call(ctx, lambda: p.acquire(timeout=t_short), cap, what + " (the timeout is ignored)", hint)
-    _expect_timeout(ctx, mod, out, what, hint)
-    ctx.expect(out[2] >= t_short * 0.7, "%s gave up after %.3f s, before its timeout" % (what, out[2]), hint)
-    ctx.expect(out[2] <= t_short + 1.5, "%s took %.2f s to give up" % (what, out[2]), hint)
-    ctx.expect_eq(p.in_use, n, "in_use after timed-out acquires (a failed acquire changes nothing)")
+    ctx.observe("short", _outcome(mod, factory, out))
+    if out[0] == "ok":
+        return  # likewise, on `short`
+    ctx.observe("in_use_after_timeouts", p.in_use)
     # A connection released while acquire(timeout=...) waits is taken.
     timer = threading.Timer(t_short / 2, p.release, args=(held[0],))
     timer.start()
     try:
-        status, value, secs = _call(ctx, lambda: p.acquire(timeout=cap / 2), cap,
-                                    "acquire(timeout=%g) while another thread releases" % (cap / 2), hint)
+        out = _call(ctx, lambda: p.acquire(timeout=cap / 2), cap,
+                    "acquire(timeout=%g) while another thread releases" % (cap / 2), hint)
     finally:
         timer.join()
-    if status != "ok":
-        ctx.fail("acquire(timeout=%g) raised %s: %s, although a connection was released %.2f s into the wait"
-                 % (cap / 2, type(value).__name__, value, t_short / 2), hint)
-    ctx.expect(value is held[0], "acquire(timeout=...) got %r, expected the released %r" % (value, held[0]))
-    for c in [value] + held[1:]:
+    ctx.observe("released", _cid(factory, held[0]))
+    ctx.observe("during_release", _outcome(mod, factory, out))
+    if out[0] != "ok":
+        return  # nothing to give back: the judge fails the run on `during_release`
+    for c in [out[1]] + held[1:]:
         p.release(c)
     out = _call(ctx, lambda: p.acquire(timeout=t_short), cap, "acquire(timeout=%g) on an idle pool" % t_short)
-    ctx.expect(out[0] == "ok", "acquire(timeout=%g) with every connection idle raised %r" % (t_short, out[1]))
-    ctx.expect(out[2] < t_short, "acquire(timeout=%g) with every connection idle waited %.3f s" % (t_short, out[2]))
+    ctx.observe("idle", _outcome(mod, factory, out))
 
 
 def released_on_exception(ctx):
-    """`with pool.connection()` blocks that raise still give their connection back, and the error propagates."""
+    """`with pool.connection()` blocks that raise give their connection back, and the error propagates?"""
     n, rounds = ctx.params["max"], ctx.params["rounds"]
     mod, p, factory = _pool(ctx, n)
 
     class QueryFailed(Exception):
         pass
+    record = []
     for i in range(1, rounds + 1):
+        got = {}
         try:
             with p.connection() as conn:
-                ctx.expect(isinstance(conn, FakeConnection), "pool.connection() gave %r" % (conn,))
+                got["conn"] = _cid(factory, conn)
                 raise QueryFailed("round %d" % i)
         except QueryFailed:
-            pass
+            got["propagated"] = True
         else:
-            ctx.fail("an exception raised inside `with pool.connection()` was swallowed (round %d): it must "
-                     "propagate" % i, hint="do not return True from __exit__; do not catch it in the generator")
-        ctx.expect_eq(p.in_use, 0, "in_use after `with pool.connection()` block #%d raised (the connection was "
-                      "never released)" % i,
-                      hint="release in a `finally:` around the `yield` (or in __exit__), so an exception "
-                           "inside the with-block still gives the connection back")
+            got["propagated"] = False
+        got["in_use"] = p.in_use
+        record.append(got)
+        if got["in_use"]:
+            break  # a leaked connection: further rounds could wait forever on the emptied pool
+    ctx.observe("rounds", record)
+    if record[-1]["in_use"]:
+        return
     # Every permit is still there: max connections can be taken at once, without waiting.
+    conns = []
     try:
-        conns = [p.acquire(timeout=0) for _ in range(n)]
+        while len(conns) < n:
+            conns.append(p.acquire(timeout=0))
     except mod.PoolTimeout:
-        ctx.fail("after %d with-blocks that raised, acquire(timeout=0) timed out with in_use=%d: "
-                 "permits were lost" % (rounds, p.in_use))
-    ctx.expect(len(factory.made) <= n, "factory called %d times with max_connections=%d" % (len(factory.made), n))
+        pass
+    ctx.observe("reacquired", len(conns))
+    ctx.observe("in_use_at_reacquire", p.in_use)
+    ctx.observe("factory_calls", len(factory.made))
     for c in conns:
         p.release(c)
 
 
 def double_release(ctx):
-    """Releasing a connection that is not checked out raises ValueError and does not add capacity."""
+    """Releasing a connection that is not checked out: ValueError expected, and no capacity added?"""
     n = ctx.params["max"]
     mod, p, factory = _pool(ctx, n)
-    hint = ("keep the set of checked-out connections and refuse (ValueError) one that is not in it; a "
-            "BoundedSemaphore alone only notices when the count goes above max_connections")
     # Scenario A: the only connection out is released twice.
     a = p.acquire()
     p.release(a)
-    refused = True
-    try:
-        p.release(a)
-    except ValueError:
-        pass
-    else:
-        refused = False
+    ctx.observe("refused_a", _refusal(lambda: p.release(a), ValueError))
     # Scenario B: two out, one released twice (a BoundedSemaphore does not notice: its count stays <= max).
     b, c = p.acquire(timeout=0), p.acquire(timeout=0)
     p.release(b)
-    refused_b = True
-    try:
-        p.release(b)
-    except ValueError:
-        pass
-    else:
-        refused_b = False
+    ctx.observe("refused_b", _refusal(lambda: p.release(b), ValueError))
     # How many connections can be out at once now? (c is still out.)
     extra = []
     try:
@@ -240,27 +252,15 @@ def double_release(ctx):
             extra.append(p.acquire(timeout=0))
     except mod.PoolTimeout:
         pass
-    out_now = 1 + len(extra)
-    ids = [x.n for x in extra + [c]]
-    dup = sorted(set(i for i in ids if ids.count(i) > 1))
-    if not (refused and refused_b) or out_now > n or dup:
-        which = "the only connection out" if not refused else "one of two connections out"
-        msg = "release() of %s, a second time, did not raise ValueError" % which
-        if out_now > n:
-            msg += "; afterwards %d connections could be checked out at once with max_connections=%d (the " \
-                   "extra release raised the capacity)" % (out_now, n)
-        if dup:
-            msg += "; connection(s) %s were handed out twice at the same time" % ", ".join("conn-%d" % d for d in dup)
-        ctx.fail(msg, hint=hint)
-    for x in extra + [c]:
-        p.release(x)
+    ctx.observe("out_at_once", [_cid(factory, x) for x in extra + [c]])
     try:
-        p.release(FakeConnection(999))
-    except ValueError:
-        pass
-    else:
-        ctx.fail("release() of a connection the pool never lent did not raise ValueError", hint=hint)
-    ctx.expect_eq(p.in_use, 0, "in_use after every connection was released")
+        for x in extra + [c]:
+            p.release(x)
+    except ValueError as exc:  # a pool that lent one connection twice may refuse its second release
+        ctx.observe("cleanup_error", "%s: %s" % (type(exc).__name__, exc))
+        return
+    ctx.observe("refused_foreign", _refusal(lambda: p.release(FakeConnection(999)), ValueError))
+    ctx.observe("in_use_end", p.in_use)
 
 
 def bound_held(ctx):
@@ -268,7 +268,7 @@ def bound_held(ctx):
     n, threads, ops, hold = (ctx.params[k] for k in ("max", "threads", "ops", "hold_s"))
     _, p, factory = _pool(ctx, n)
     meter = ctx.meter(bound=n)
-    errors = []
+    finished, errors = [], []
 
     def work():
         try:
@@ -276,44 +276,24 @@ def bound_held(ctx):
                 with p.connection():
                     with meter:
                         time.sleep(hold)
-        except Exception as exc:  # re-raised after the meter's verdict, which says more
+            finished.append(1)
+        except Exception as exc:  # re-raised below, once the meter's reading is recorded
             errors.append(exc)
     ctx.run_threads([work] * threads, timeout=ctx.params["timeout_s"])
-    ctx.expect(meter.first_violation is None,
-               "more than max_connections=%d connections were in use at once (up to %d): %s"
-               % (n, meter.max, meter.first_violation),
-               hint="every acquire() must take a permit of threading.Semaphore(max_connections) first, "
-                    "and wait for one when none is left")
-    ctx.expect(len(factory.made) <= n, "factory() was called %d times with max_connections=%d"
-               % (len(factory.made), n), hint="never create a connection without holding a permit")
-    ctx.expect(meter.max >= 2, "with %d threads and max_connections=%d, at most %d connection was ever in use "
-               "at once: the pool serialises its users" % (threads, n, meter.max),
-               hint="do not hold a lock while a connection is out")
+    ctx.observe("max_in_use", meter.max)
+    ctx.observe("first_violation", meter.first_violation)
+    ctx.observe("factory_calls", len(factory.made))
     if errors:
         raise errors[0]
-    ctx.expect_eq(p.in_use, 0, "in_use after every thread finished")
+    ctx.observe("finished_threads", len(finished))
+    ctx.observe("in_use_end", p.in_use)
 
 
 # -- problem_solving ---------------------------------------------------------------------------------------
 
-def _first_double_handout(events):
-    """Oracle: between a 'got' of a connection and its 'drop', no other 'got' of it."""
-    holder = {}
-    for seq, _, thread, kind, data in events:
-        c = data["conn"]
-        if kind == "got":
-            if c in holder:
-                who, since = holder[c]
-                return ("conn-%d was handed to %s (event #%d) while %s still held it (since event #%d): the "
-                        "same connection lent to two threads at once" % (c, thread, seq, who, since))
-            holder[c] = (thread, seq)
-        else:
-            holder.pop(c, None)
-    return None
-
-
 def no_double_handout(ctx):
-    """acquire()/release() from many threads under forced switches: no connection is lent twice at once."""
+    """acquire()/release() from many threads under forced switches: the judge looks for a connection lent
+    twice at once in the history of hand-outs."""
     n, threads, ops = ctx.params["max"], ctx.params["threads"], ctx.params["ops"]
     _, p, factory = _pool(ctx, n)
     h = ctx.history()
@@ -323,20 +303,18 @@ def no_double_handout(ctx):
         try:
             for _ in range(ops):
                 conn = p.acquire()
-                h.record("got", conn=conn.n)
+                h.record("got", conn=_cid(factory, conn))
                 time.sleep(0)
-                h.record("drop", conn=conn.n)
+                h.record("drop", conn=_cid(factory, conn))
                 p.release(conn)
-        except Exception as exc:  # a double hand-out often ends in an error: the oracle's verdict first
+        except Exception as exc:  # recorded with the history; the exception then fails the run
             errors.append(exc)
     ctx.run_threads([work] * threads, timeout=ctx.params["timeout_s"])
-    ctx.oracle(_first_double_handout(h.events),
-               hint="the check-then-take of the idle list (or of a 'free' flag) must happen under one lock")
+    ctx.observe("events", [[seq, thread, kind, data["conn"]] for seq, _, thread, kind, data in h.events])
+    ctx.observe("factory_calls", len(factory.made))
     if errors:
         raise errors[0]
-    ctx.expect(len(factory.made) <= n, "factory() was called %d times with max_connections=%d"
-               % (len(factory.made), n))
-    ctx.expect_eq(p.in_use, 0, "in_use after every thread released its connections (lost update?)")
+    ctx.observe("in_use_end", p.in_use)
 
 
 def _burst_release(ctx, n, waiters, stuck_s):
@@ -345,7 +323,7 @@ def _burst_release(ctx, n, waiters, stuck_s):
     release to help: the lucky ones hold theirs (an untimed wait on the check's own Event) until then.
     A release that wakes nobody because the pool "was not exhausted" (the previous release's waiter has
     not taken its connection yet) leaves a waiter asleep beside an idle connection: every thread then
-    waits, and the harness names the lost wake-up."""
+    waits, and the harness names the lost wake-up. Returns (connections handed to waiters, in_use after)."""
     _, p, _ = _pool(ctx, n)
     out = [p.acquire() for _ in range(n)]
     got, threads = [], []
@@ -381,8 +359,7 @@ def _burst_release(ctx, n, waiters, stuck_s):
 
     ctx.run_threads([waiter] * waiters + [driver],
                     names=["burst-waiter-%d" % i for i in range(waiters)] + ["burst-releaser"])
-    ctx.expect_eq(p.in_use, 0, "in_use after %d connections were released to %d waiting threads and they "
-                  "released theirs" % (n, waiters))
+    return len(got), p.in_use
 
 
 def handoff(ctx):
@@ -392,10 +369,12 @@ def handoff(ctx):
     wait for the permit while holding the lock that release() needs."""
     n, waiters, ops = ctx.params["max"], ctx.params["waiters"], ctx.params["ops"]
     if ctx.params.get("burst_waiters"):
-        _burst_release(ctx, n, ctx.params["burst_waiters"], ctx.params.get("stuck_s", 0.3))
+        got, in_use = _burst_release(ctx, n, ctx.params["burst_waiters"], ctx.params.get("stuck_s", 0.3))
+        ctx.observe("burst_got", got)
+        ctx.observe("burst_in_use", in_use)
     _, p, _ = _pool(ctx, n)
     go = threading.Event()
-    held = []
+    held, uses = [], []
 
     def holder():
         conn = p.acquire()
@@ -408,6 +387,7 @@ def handoff(ctx):
             conn = p.acquire()
             time.sleep(0)
             p.release(conn)
+            uses.append(1)
 
     def starter():
         time.sleep(ctx.params["delay_s"])  # the waiters are blocked in acquire() by now
@@ -415,7 +395,9 @@ def handoff(ctx):
     targets = [holder] * n + [waiter] * waiters + [starter]
     names = ["holder-%d" % i for i in range(n)] + ["waiter-%d" % i for i in range(waiters)] + ["starter"]
     ctx.run_threads(targets, names=names, timeout=ctx.params["timeout_s"])
-    ctx.expect_eq(p.in_use, 0, "in_use after every holder and waiter finished")
+    ctx.observe("held", len(held))
+    ctx.observe("uses", len(uses))
+    ctx.observe("in_use_end", p.in_use)
 
 
 # -- performance -------------------------------------------------------------------------------------------

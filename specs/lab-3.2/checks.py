@@ -1,4 +1,5 @@
-"""Checks for lab-3.2, pub-sub with condition variables.
+"""Workloads for lab-3.2, pub-sub with condition variables. Each records what the student's code did
+(ctx.observe); judge.py, which the submission never sees, gives the verdicts.
 
 The student's API (see starter/lab-3.2/pubsub.py):
 
@@ -22,21 +23,13 @@ import threading
 import time
 import types
 
-from grade_oracles import await_waiting, exactly_once, fifo_per_key, in_wait
+from grade_oracles import await_waiting, in_wait
 
 _CONDITION = getattr(threading.Condition, "_original", threading.Condition)
 # Events and semaphores wrap a Condition of their own; Event.wait() does not loop, so a notify
 # injected there would be a wake-up the standard library never produces: not looked into.
 _SKIP = tuple(getattr(c, "_original", c) for c in (threading.Event, threading.Semaphore, threading.Barrier)) + (
     threading.Thread,)
-
-HINT_WHILE = ("wait in a loop that re-checks the predicate under the lock: `while not self._pending and "
-              "not closed: cond.wait()` (or cond.wait_for(predicate)); a wake-up is not a message")
-HINT_NOTIFY_ALL = ("several subscribers can wait on the same condition, each for its own messages: wake "
-                   "them all with notify_all() and let each re-check its own predicate")
-HINT_UNDER_LOCK = ("test the predicate and call wait() under the same lock acquisition (inside one "
-                   "`with cond:`); otherwise a publish() between the test and the wait() is missed")
-
 
 def _module(ctx):
     ps = ctx.student("pubsub")
@@ -74,32 +67,47 @@ def _conditions(*roots):
     return found
 
 
-def _outcome(box):
-    if "error" in box:
-        e = box["error"]
-        return "raised %s%s" % (type(e).__name__, (": %s" % e) if str(e) else "")
-    return "returned %r" % (box.get("value"),)
+class _Stop(Exception):
+    """The student's get() raised where the workload needed a message: nothing after it is run (the
+    judge fails the run on that outcome, the last one recorded)."""
 
 
-def _get(ctx, sub, label, expected, timeout, got=()):
+def _outcome(ps, fn):
+    """What fn() did: {"value": v, "repr": repr(v)} or {"error": type name, "text": str, "closed": is
+    Closed, "timeout": is TimeoutError}."""
     try:
-        return sub.get(timeout=timeout)
-    except Exception as exc:  # noqa: BLE001 - reported with the expectation
-        so_far = (" after receiving %r" % (list(got),)) if got else ""
-        ctx.fail("%s: get(timeout=%g) raised %s (%s)%s, where %r was expected" % (
-            label, timeout, type(exc).__name__, exc, so_far, expected),
-            hint="every subscriber receives every message published to its topic after it subscribed, "
-                 "each exactly once")
+        return _returned(fn())
+    except Exception as exc:  # noqa: BLE001 - recorded for the judge
+        return _raised(ps, exc)
 
 
-def _expect_raises(ctx, fn, exc_type, what, hint=None):
-    try:
-        value = fn()
-    except exc_type:
-        return
-    except Exception as exc:  # noqa: BLE001
-        ctx.fail("%s raised %s (%s), not %s" % (what, type(exc).__name__, exc, exc_type.__name__), hint=hint)
-    ctx.fail("%s returned %r instead of raising %s" % (what, value, exc_type.__name__), hint=hint)
+def _raised(ps, exc):
+    return {"error": type(exc).__name__, "text": str(exc), "closed": isinstance(exc, ps.Closed),
+            "timeout": isinstance(exc, TimeoutError)}
+
+
+def _returned(value):
+    return {"value": value, "repr": repr(value)}
+
+
+def _box(ps, box):
+    """A subscriber thread's result box ({"value": v} or {"error": exc}, or none) as an outcome."""
+    if box is None or not ("value" in box or "error" in box):
+        return None
+    return _raised(ps, box["error"]) if "error" in box else _returned(box["value"])
+
+
+def _gets(ctx, ps, key, sub, timeout, n):
+    """Records the outcomes of n sub.get(timeout=timeout) calls under `key`; stops the workload at
+    the first that raises."""
+    outs = []
+    for _ in range(n):
+        out = _outcome(ps, lambda: sub.get(timeout=timeout))
+        outs.append(out)
+        if "error" in out:
+            ctx.observe(key, outs)
+            raise _Stop()
+    ctx.observe(key, outs)
 
 
 # ---------------------------------------------------------------------------
@@ -110,63 +118,58 @@ def basic(ctx):
     """One thread: topics, counts, publish order, falsy messages, late subscribers, timeout,
     unsubscribe, close."""
     ps = _module(ctx)
-    t = ctx.params.get("get_timeout", 0.5)
-    short = ctx.params.get("short_timeout", 0.05)
+    try:
+        _basic(ctx, ps, ctx.params.get("get_timeout", 0.5), ctx.params.get("short_timeout", 0.05))
+    except _Stop:
+        pass
+
+
+def _basic(ctx, ps, t, short):
     b = ps.Broker()
     news1, news2, sport = b.subscribe("news"), b.subscribe("news"), b.subscribe("sport")
-    ctx.expect_eq(getattr(news1, "topic", None), "news", "subscribe('news').topic")
-    ctx.expect_eq(b.publish("news", "a"), 2, "publish('news', 'a') with two subscribers of 'news' (the count)")
+    ctx.observe("topic", getattr(news1, "topic", None))
+    ctx.observe("count_a", b.publish("news", "a"))
     b.publish("news", 0)
     b.publish("news", None)
-    ctx.expect_eq(b.publish("sport", "x"), 1, "publish('sport', 'x') with one subscriber of 'sport'")
-    ctx.expect_eq(b.publish("weather", "w"), 0, "publish('weather', 'w') with no subscriber")
-    for label, sub in (("news subscriber 1", news1), ("news subscriber 2", news2)):
-        got = []
-        for want in ("a", 0, None):
-            got.append(_get(ctx, sub, label, want, t, got))
-        ctx.expect(got == ["a", 0, None],
-                   "after publish('news', 'a'), publish('news', 0), publish('news', None), %s received %r; "
-                   "expected ['a', 0, None]: every message, falsy ones too, in publish order" % (label, got),
-                   hint="keep each subscriber's messages in a FIFO (collections.deque: append, popleft)")
-    ctx.expect_eq(_get(ctx, sport, "sport subscriber", "x", t), "x", "the sport subscriber's message")
+    ctx.observe("count_sport", b.publish("sport", "x"))
+    ctx.observe("count_weather", b.publish("weather", "w"))
+    _gets(ctx, ps, "news1", news1, t, 3)
+    _gets(ctx, ps, "news2", news2, t, 3)
+    _gets(ctx, ps, "sport", sport, t, 1)
     t0 = time.monotonic()
-    _expect_raises(ctx, lambda: sport.get(timeout=short), TimeoutError,
-                   "get(timeout=%g) with nothing published since the last get()" % short,
-                   hint="wait_for(predicate, timeout) returns False on timeout: raise TimeoutError then")
-    waited = time.monotonic() - t0
-    ctx.expect(0.6 * short <= waited < short + 1.0,
-               "get(timeout=%g) gave up after %.3f s; it should wait about %g s" % (short, waited, short))
+    ctx.observe("short_get", _outcome(ps, lambda: sport.get(timeout=short)))
+    ctx.observe("short_waited", time.monotonic() - t0)
 
     late = b.subscribe("news")
     b.publish("news", "b")
-    ctx.expect_eq(_get(ctx, late, "a subscriber of 'news' that subscribed after 'a', 0 and None", "b", t), "b",
-                  "first message of a late subscriber (only messages published after subscribe() count)")
-    ctx.expect_eq(_get(ctx, news1, "news subscriber 1", "b", t), "b", "news subscriber 1's fourth message")
-    ctx.expect_eq(_get(ctx, news2, "news subscriber 2", "b", t), "b", "news subscriber 2's fourth message")
+    _gets(ctx, ps, "late", late, t, 1)
+    _gets(ctx, ps, "news1_b", news1, t, 1)
+    _gets(ctx, ps, "news2_b", news2, t, 1)
     news2.unsubscribe()
-    ctx.expect_eq(b.publish("news", "c"), 2, "publish('news', 'c') after one of three news subscribers "
-                  "unsubscribed (the count)")
-    _expect_raises(ctx, lambda: news2.get(timeout=t), ps.Closed, "get() on an unsubscribed, drained subscription")
+    ctx.observe("count_c", b.publish("news", "c"))
+    ctx.observe("unsubscribed_get", _outcome(ps, lambda: news2.get(timeout=t)))
 
     b.close()
-    ctx.expect_eq(_get(ctx, news1, "news subscriber 1 after close()", "c", t), "c",
-                  "a message still pending at close() is delivered")
-    _expect_raises(ctx, lambda: news1.get(timeout=t), ps.Closed, "get() after close() once drained")
-    _expect_raises(ctx, lambda: b.publish("news", "d"), ps.Closed, "publish() after close()")
-    _expect_raises(ctx, lambda: b.subscribe("news"), ps.Closed, "subscribe() after close()")
+    _gets(ctx, ps, "news1_c", news1, t, 1)
+    ctx.observe("closed_get", _outcome(ps, lambda: news1.get(timeout=t)))
+    ctx.observe("closed_publish", _outcome(ps, lambda: b.publish("news", "d")))
+    ctx.observe("closed_subscribe", _outcome(ps, lambda: b.subscribe("news")))
 
 
 def delivery_stress(ctx):
     """Publishers and subscribers at once, some subscribing while messages flow, under forced
-    thread switches. Early subscribers get every message exactly once, FIFO per publisher; a late
-    subscriber gets every message whose publish() began after its subscribe() returned, none whose
-    publish() ended before its subscribe() began; a second topic gets only its own messages."""
+    thread switches. Records every subscriber's messages and the history's order of publishes and
+    subscribes: the judge wants early subscribers to get every message exactly once, FIFO per
+    publisher; a late subscriber every message whose publish() began after its subscribe() returned,
+    none whose publish() ended before its subscribe() began; a second topic only its own messages."""
     ps = _module(ctx)
     p = ctx.params
     publishers, n, early, late = p["publishers"], p["messages"], p["early"], p["late"]
     b = ps.Broker()
     h = ctx.history()
-    received = {}
+    readers = (["early-subscriber-%d" % j for j in range(early)] + ["late-subscriber-%d" % j for j in range(late)]
+               + ["other-subscriber"])
+    received = {name: [] for name in readers}
     problems = []
     finished = []
     early_subs = [b.subscribe("feed") for _ in range(early)]
@@ -182,15 +185,14 @@ def delivery_stress(ctx):
         finished.append(k)
 
     def read(name, sub):
-        out = received.setdefault(name, [])
+        out = received[name]
         while True:
             try:
                 out.append(sub.get())
             except ps.Closed:
                 return
-            except Exception as exc:  # noqa: BLE001 - reported below
-                problems.append("%s: get() raised %s (%s) after %d messages, before close()"
-                                % (name, type(exc).__name__, exc, len(out)))
+            except Exception as exc:  # noqa: BLE001 - recorded for the judge
+                problems.append({"who": name, "error": type(exc).__name__, "text": str(exc), "after": len(out)})
                 return
 
     def late_reader(j):
@@ -219,59 +221,17 @@ def delivery_stress(ctx):
     targets += [lambda: read("other-subscriber", other_sub), closer]
     names += ["other-subscriber", "closer"]
     ctx.run_threads(targets, names=names)
-    if problems:
-        ctx.fail(problems[0], hint=HINT_WHILE)
-
-    produced = [e[4]["msg"] for e in h.of("pub-start")]
-    for j in range(early):
-        name = "early-subscriber-%d" % j
-        got = received.get(name, [])
-        msg = exactly_once(produced, got, what="message") or fifo_per_key(got, key=lambda m: m[0], seq=lambda m: m[1])
-        if msg:
-            ctx.fail("%s (subscribed before %d publishers sent %d messages each to 'feed'): %s"
-                     % (name, publishers, n, msg),
-                     hint="append each message to every subscriber's FIFO under the lock, and pop from "
-                          "the front: no message lost, duplicated or reordered")
-    seq_of = {}
-    for e in h.events:
-        if e[3] in ("pub-start", "pub-end"):
-            seq_of[(e[3], e[4]["msg"])] = e[0]
-    for j in range(late):
-        name = "late-subscriber-%d" % j
-        got = received.get(name, [])
-        start = next(e[0] for e in h.of("sub-start") if e[4]["who"] == name)
-        end = next(e[0] for e in h.of("sub-end") if e[4]["who"] == name)
-        must = [m for m in produced if seq_of[("pub-start", m)] > end]
-        never = {m for m in produced if seq_of[("pub-end", m)] < start}
-        got_set = set(got)
-        missing = [m for m in must if m not in got_set]
-        early_ones = [m for m in got if m in never]
-        if missing:
-            ctx.fail("%s never received message %r, published after its subscribe() returned (%d such "
-                     "messages missing of %d)" % (name, missing[0], len(missing), len(must)),
-                     hint="a new subscriber must be in the topic's list before subscribe() returns, and "
-                          "publish() must deliver to every subscriber in that list")
-        if early_ones:
-            ctx.fail("%s received %r, whose publish() had returned before it subscribed: a subscriber "
-                     "gets only messages published after it subscribed" % (name, early_ones[0]),
-                     hint="start a new subscription with an empty queue, not the topic's history")
-        dup = len(got) - len(got_set)
-        ctx.expect(dup == 0, "%s received %d message(s) twice" % (name, dup))
-        ctx.oracle(fifo_per_key(got, key=lambda m: m[0], seq=lambda m: m[1]),
-                   hint="pop each subscriber's messages from the front of a FIFO")
-    want_other = [m for m in (("other", k, i) for k in range(publishers) for i in range(0, n, 4))]
-    got_other = received.get("other-subscriber", [])
-    msg = exactly_once(want_other, got_other, what="message")
-    if msg:
-        ctx.fail("the subscriber of topic 'other': %s" % msg,
-                 hint="deliver a message only to the subscribers of its own topic")
+    ctx.observe("problems", problems)
+    ctx.observe("received", received)
+    # The history, in order: [kind, message or subscriber, sequence number].
+    ctx.observe("history", [[e[3], e[4]["msg"] if "msg" in e[4] else e[4]["who"], e[0]] for e in h.events])
 
 
 def wake_all(ctx):
     """Several subscribers of one topic wait in get() (checked: each is inside Condition.wait), then
     ONE message is published: every one of them must wake and receive it. Then they wait again and
     close() must wake them all with Closed. A lost wake-up leaves threads waiting for ever: the
-    harness reports it (lost_wakeup)."""
+    harness reports it (lost_wakeup). Records what each get() did."""
     ps = _module(ctx)
     k = ctx.params["subscribers"]
     b = ps.Broker()
@@ -284,7 +244,7 @@ def wake_all(ctx):
             box = {}
             try:
                 box["value"] = subs[i].get()
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:  # noqa: BLE001 - recorded for the judge
                 box["error"] = exc
             store[i] = box
 
@@ -317,18 +277,8 @@ def wake_all(ctx):
 
     ctx.run_threads([lambda i=i: subscriber(i) for i in range(k)] + [publisher],
                     names=["subscriber-%d" % i for i in range(k)] + ["publisher"])
-    for i in range(k):
-        box = first.get(i, {})
-        if box.get("value") != "wake-up" or "error" in box:
-            ctx.fail("%d subscribers of 'news' were waiting in get(); one publish('news', 'wake-up'): "
-                     "subscriber-%d's get() %s" % (k, i, _outcome(box)), hint=HINT_NOTIFY_ALL)
-    for i in range(k):
-        box = second.get(i, {})
-        if not isinstance(box.get("error"), ps.Closed):
-            ctx.fail("%d subscribers were waiting in get() when close() was called: subscriber-%d's get() %s; "
-                     "it should raise Closed" % (k, i, _outcome(box)),
-                     hint="close() must set the flag and notify_all() under the lock; get() raises Closed "
-                          "when it wakes to a closed broker with nothing pending")
+    ctx.observe("first", [_box(ps, first.get(i)) for i in range(k)])
+    ctx.observe("second", [_box(ps, second.get(i)) for i in range(k)])
 
 
 def wake_topics(ctx):
@@ -339,7 +289,8 @@ def wake_topics(ctx):
     as many waiters as its topic has subscribers (notify(n) on a condition shared across topics)
     or only one (notify()) wakes subscribers of other topics instead. Only publishes wake anyone:
     close() comes after every message was received, so a lost wake-up cannot be hidden by it; the
-    stuck subscribers wait for ever and the harness names them (lost_wakeup)."""
+    stuck subscribers wait for ever and the harness names them (lost_wakeup). Records what each
+    subscriber received."""
     ps = _module(ctx)
     p = ctx.params
     topics = ["topic-%d" % t for t in range(p["topics"])]
@@ -357,7 +308,7 @@ def wake_topics(ctx):
         for _ in range(rounds):
             try:
                 got[key].append(subs[key].get())
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:  # noqa: BLE001 - recorded for the judge
                 errors.append((key, len(got[key]), exc))
                 return
 
@@ -393,30 +344,23 @@ def wake_topics(ctx):
                         return  # a lost wake-up: no close(), which would wake them and hide it
                     time.sleep(0.005)
                 if errors:
-                    b.close()  # the error is reported below; close() only lets the others finish
+                    b.close()  # the error is reported by the judge; close() only lets the others finish
                     return
         b.close()
 
     keys = list(subs)
     ctx.run_threads([lambda key=key: subscriber(key) for key in keys] + [driver],
                     names=["subscriber-%s-%d" % key for key in keys] + ["publisher"])
-    situation = ("%d subscribers of each of %d topics were waiting in get() on one broker; one message "
-                 "was published to one topic at a time" % (k, len(topics)))
-    if errors:
-        (t, j), n, exc = errors[0]
-        ctx.fail("%s: subscriber %d of %r had received %r when its get() raised %s (%s)"
-                 % (situation, j, t, got[(t, j)], type(exc).__name__, exc), hint=HINT_WHILE)
-    for (t, j), msgs in got.items():
-        want = [(t, r) for r in range(rounds)]
-        ctx.expect(msgs == want, "%s: subscriber %d of %r received %r; expected %r" % (situation, j, t, msgs, want),
-                   hint=HINT_NOTIFY_ALL)
+    ctx.observe("errors", [{"topic": t, "subscriber": j, "after": n, "error": type(exc).__name__, "text": str(exc)}
+                           for (t, j), n, exc in errors])
+    ctx.observe("received", [[t, j, got[(t, j)]] for t, j in keys])
 
 
 def spurious_wakeup(ctx):
     """Subscribers of 'quiet' wait in get(). Then (1) messages are published to another topic, and
     (2) the grader calls notify_all() on every Condition it finds in the broker. Neither is a
     message for 'quiet': each get() must go back to waiting and return only the message published
-    to 'quiet' afterwards."""
+    to 'quiet' afterwards. Records which get() returned early, and what each returned."""
     ps = _module(ctx)
     k = ctx.params["subscribers"]
     pause = ctx.params.get("pause_s", 0.1)
@@ -430,7 +374,7 @@ def spurious_wakeup(ctx):
         box = results.setdefault(i, {})
         try:
             box["value"] = subs[i].get()
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # noqa: BLE001 - recorded for the judge
             box["error"] = exc
 
     def poke():
@@ -439,30 +383,20 @@ def spurious_wakeup(ctx):
         while len(threads) < k and time.monotonic() < deadline:
             time.sleep(0.002)
         await_waiting(threads[:k], settle, alive=True, some=True)
-        for step, action in (("after publish('noisy', ...) twice (a notify meant for another topic)",
-                              lambda: (b.publish("noisy", "n1"), b.publish("noisy", "n2"))),
-                             ("after the grader called notify_all() on the broker's condition(s) "
-                              "(a wake-up with no message)",
-                              lambda: [_notify(c) for c in _conditions(b, *subs)])):
+        for step, action in enumerate((lambda: (b.publish("noisy", "n1"), b.publish("noisy", "n2")),
+                                       lambda: [_notify(c) for c in _conditions(b, *subs)])):
             action()
             time.sleep(pause)
             done = [i for i in range(k) if results.get(i)]
             if done and not early:
-                early.append((step, done[0]))
+                early.append([step, done[0]])
         b.publish("quiet", "q1")
 
     ctx.run_threads([lambda i=i: subscriber(i) for i in range(k)] + [poke],
                     names=["subscriber-%d" % i for i in range(k)] + ["poker"])
-    if early:
-        step, i = early[0]
-        ctx.fail("subscriber-%d was waiting in get() on 'quiet', where nothing had been published; %s, "
-                 "its get() %s instead of waiting on" % (i, step, _outcome(results[i])), hint=HINT_WHILE)
-    for i in range(k):
-        box = results.get(i, {})
-        if box.get("value") != "q1" or "error" in box:
-            ctx.fail("after publish('quiet', 'q1'), subscriber-%d's get() %s; expected 'q1'"
-                     % (i, _outcome(box)), hint=HINT_WHILE)
-    ctx.expect_eq(noisy.get(timeout=0.5), "n1", "the 'noisy' subscriber's first message")
+    ctx.observe("early", early[0] if early else None)
+    ctx.observe("results", [_box(ps, results.get(i)) for i in range(k)])
+    ctx.observe("noisy", noisy.get(timeout=0.5))
     b.close()
 
 
@@ -480,7 +414,7 @@ def ping_pong(ctx):
     to say it got i. Under forced thread switches (the spec runs it under the controlled scheduler)
     the publish often lands right after the subscriber found its queue empty: if that test is not
     under the same lock as the wait, the notify is missed, both threads wait for ever, and the
-    harness reports the lost wake-up (replayable with the seed)."""
+    harness reports the lost wake-up (replayable with the seed). Records what the subscriber got."""
     ps = _module(ctx)
     rounds = ctx.params["rounds"]
     b = ps.Broker()
@@ -501,9 +435,7 @@ def ping_pong(ctx):
             ack.set()
 
     ctx.run_threads([publisher, subscriber], names=["publisher", "subscriber"])
-    ctx.expect(got == list(range(rounds)),
-               "the subscriber received %r...; expected 0, 1, 2, ... %d in order" % (got[:10], rounds - 1),
-               hint=HINT_UNDER_LOCK)
+    ctx.observe("got", got)
 
 
 # ---------------------------------------------------------------------------

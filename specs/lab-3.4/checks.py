@@ -1,4 +1,5 @@
-"""Checks for lab-3.4, Priority worker queue (heapq + threading).
+"""Workloads for lab-3.4, Priority worker queue (heapq + threading). Each records what the student's
+code did (ctx.observe); judge.py, which the submission never sees, gives the verdicts.
 
 The student's API is the docstring of starter/lab-3.4/worker_queue.py:
 PriorityWorkerQueue(workers=4, aging_every=None, on_error=None) with submit(fn, *args, priority=0,
@@ -12,20 +13,11 @@ sleep in Condition.wait() with nobody left to wake them, the harness names it (s
 
 Standard library only.
 """
-import collections
 import threading
 import time
 
-from grade_oracles import await_waiting, exactly_once, in_wait, priority_order
+from grade_oracles import await_waiting, in_wait
 
-Task = collections.namedtuple("task", "priority submitted")
-
-HINT_SEQ = ("push (priority, seq, task) with seq from itertools.count(): the sequence number breaks "
-            "ties in submission order, and heapq never compares two tasks")
-HINT_DRAIN = ("a worker may exit only when the queue is closed AND empty: "
-              "`while not heap and not closed: cv.wait()`, then `if not heap: return`")
-HINT_NOTIFY = ("shutdown() must set the closed flag and call notify_all() under the condition's lock, "
-               "or workers already asleep in wait() never wake up to see it")
 WAIT = 3.0  # seconds any single wait of the check may take before it gives up
 SUBMIT_WAIT = 1.0  # seconds submit() may take while every worker is busy
 HINT_OUTSIDE = ("take the task out of the heap under the lock, release the lock, then run it: a task run "
@@ -102,24 +94,22 @@ def _alive(workers):
 
 
 def _gated_order(ctx, wq, items, **kwargs):
-    """One worker: occupy it, submit a task per item (item.priority), open, shutdown; the run order."""
+    """One worker: occupy it, submit a task per item ([priority, submitted]), open, shutdown. Records
+    the run order (`ran`) and the workers still alive after shutdown() (`alive`)."""
     q, workers = _start(ctx, wq, 1, **kwargs)
     gate = _Gate()
     gate.occupy(ctx, q, "one worker")
     ran, make = _recorder()
-    for i, it in enumerate(items):
+    for i, (priority, submitted) in enumerate(items):
+        it = (priority, submitted)
         if i == 0:
-            _submit_soon(ctx, q, make(it), it.priority, "one worker busy")
+            _submit_soon(ctx, q, make(it), priority, "one worker busy")
         else:
-            q.submit(make(it), priority=it.priority)
+            q.submit(make(it), priority=priority)
     gate.opened.set()
     q.shutdown()
-    ctx.expect(not _alive(workers), "shutdown() returned while worker thread(s) %s were still alive"
-               % ", ".join(_alive(workers)), hint="join every worker thread in shutdown()")
-    oracle = exactly_once(items, ran, what="task")
-    ctx.oracle(oracle and "with one worker and %d queued tasks: %s" % (len(items), oracle),
-               hint=HINT_DRAIN)
-    return ran
+    ctx.observe("alive", _alive(workers))
+    ctx.observe("ran", ran)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,13 +119,13 @@ def _gated_order(ctx, wq, items, **kwargs):
 def basic(ctx):
     """Arguments, errors, pending(), QueueClosed, idempotent shutdown, context manager."""
     wq = _module(ctx)
-    ctx.expect(issubclass(wq.QueueClosed, RuntimeError), "QueueClosed must be a subclass of RuntimeError")
+    ctx.observe("closed_is_runtime_error", issubclass(wq.QueueClosed, RuntimeError))
     try:
         wq.PriorityWorkerQueue(0)
     except ValueError:
-        pass
+        ctx.observe("zero_workers", "ValueError")
     else:
-        ctx.fail("PriorityWorkerQueue(0) did not raise ValueError", hint="workers must be >= 1")
+        ctx.observe("zero_workers", "none")
 
     errors, got = [], []
     lock = threading.Lock()
@@ -148,31 +138,22 @@ def basic(ctx):
         raise ValueError("task %d fails on purpose" % i)
 
     q, workers = _start(ctx, wq, 2, on_error=errors.append)
-    ctx.expect(len(workers) == 2, "PriorityWorkerQueue(2) started %d thread(s), expected 2 workers started "
-               "by the constructor" % len(workers), hint="start the worker threads in __init__")
+    ctx.observe("workers", len(workers))
     q.submit(record, 1, 2, priority=3, key="v")
     q.submit(boom, 1)
     q.submit(boom, 2, priority=-1)
     for i in range(6):
         q.submit(record, i, priority=i % 3)
     q.shutdown()
-    ctx.expect(((1, 2), {"key": "v"}) in got, "submit(fn, 1, 2, priority=3, key='v') did not call "
-               "fn(1, 2, key='v'); the calls seen were %r" % (got[:4],),
-               hint="keep *args and **kwargs (without `priority`) and call fn(*args, **kwargs)")
-    ctx.expect(len(got) == 7, "two tasks raised ValueError, after which only %d of the 7 other tasks ran: "
-               "a failing task must not stop its worker" % len(got),
-               hint="wrap the task call in try/except Exception and keep the worker loop going")
-    ctx.expect(len(errors) == 2 and all(isinstance(e, ValueError) for e in errors),
-               "on_error should have been called with the 2 ValueErrors raised by tasks; it got %r" % (errors,),
-               hint="call on_error(exc) from the worker's except clause")
-    ctx.expect(not _alive(workers), "shutdown() returned while worker thread(s) %s were still alive"
-               % ", ".join(_alive(workers)), hint="join every worker thread in shutdown()")
+    ctx.observe("calls", list(got))
+    ctx.observe("errors", [{"repr": repr(e), "value_error": isinstance(e, ValueError)} for e in errors])
+    ctx.observe("alive", _alive(workers))
     try:
         q.submit(record, 99)
     except wq.QueueClosed:
-        pass
+        ctx.observe("submit_after_shutdown", "QueueClosed")
     else:
-        ctx.fail("submit() after shutdown() did not raise QueueClosed")
+        ctx.observe("submit_after_shutdown", "none")
     try:
         ctx.call_with_timeout(q.shutdown, WAIT)
     except ctx.CheckFailed:
@@ -189,39 +170,25 @@ def basic(ctx):
     n = q.pending()
     gate.opened.set()
     q.shutdown()
-    ctx.expect_eq(n, 3, "pending() with one worker busy and 3 tasks queued behind it")
-    ctx.expect_eq(q.pending(), 0, "pending() after shutdown() drained the queue")
+    ctx.observe("pending_busy", n)
+    ctx.observe("pending_after", q.pending())
 
     with wq.PriorityWorkerQueue(2) as q:
         for i in range(4):
             q.submit(make(10 + i))
-    ctx.expect(sorted(x for x in ran if x >= 10) == [10, 11, 12, 13],
-               "the tasks submitted inside `with PriorityWorkerQueue(2) as q:` had not all run when the "
-               "block ended (ran: %r)" % sorted(x for x in ran if x >= 10),
-               hint="__exit__ must call shutdown(), which drains the queue")
+    ctx.observe("ran", list(ran))
 
 
 def priority_first(ctx):
-    """One worker, distinct priorities queued in random order: they run lowest number first."""
+    """One worker, distinct priorities (chosen by the judge) queued in random order."""
     wq = _module(ctx)
-    n = ctx.params["tasks"]
-    prios = ctx.rng.sample(range(-50, 200), n - 2) + [2.5, -0.5]
-    ctx.rng.shuffle(prios)
-    items = [Task(p, i) for i, p in enumerate(prios)]
-    ran = _gated_order(ctx, wq, items)
-    ctx.oracle(priority_order(ran, priority=lambda t: t.priority, order=lambda t: t.submitted),
-               hint="a LOWER number is MORE urgent: heapq pops the smallest tuple first, so push the "
-                    "priority itself (not its negation)")
+    _gated_order(ctx, wq, [(p, i) for i, p in enumerate(ctx.inputs["priorities"])])
 
 
 def fifo_within_priority(ctx):
-    """One worker, many equal priorities: equal priorities run in submission order."""
+    """One worker, many equal priorities (chosen by the judge)."""
     wq = _module(ctx)
-    n, levels = ctx.params["tasks"], ctx.params["levels"]
-    items = [Task(ctx.rng.randrange(levels), i) for i in range(n)]
-    ran = _gated_order(ctx, wq, items)
-    ctx.oracle(priority_order(ran, priority=lambda t: t.priority, order=lambda t: t.submitted),
-               hint="heapq is not stable: " + HINT_SEQ)
+    _gated_order(ctx, wq, [(p, i) for i, p in enumerate(ctx.inputs["priorities"])])
 
 
 def _pending_soon(q):
@@ -238,7 +205,8 @@ def runs_concurrently(ctx):
     them to idle workers (every one asleep in wait()) and waits for them to finish BEFORE anything
     else happens: shutdown()'s notify_all() comes only afterwards, so a submit() that leaves workers
     asleep with tasks queued (it notifies only when the queue was empty, say) is not rescued by it.
-    Seeing workers asleep in wait() while pending() > 0 for `stuck_s` is reported as a lost wake-up."""
+    Seeing workers asleep in wait() while pending() > 0 for `stuck_s` is reported as a lost wake-up
+    (in the run). Records the barrier's breaks, how many tasks ran at once and on which threads."""
     wq = _module(ctx)
     w, timeout = ctx.params["workers"], ctx.params["barrier_timeout"]
     rounds, stuck_s = ctx.params.get("rounds", 1), ctx.params.get("stuck_s", 0.3)
@@ -272,6 +240,7 @@ def runs_concurrently(ctx):
 
     q, workers = _start(ctx, wq, w)
     idle = True
+    completed = 0
     for r in range(rounds):
         if idle:
             idle = await_waiting(workers, 1.0, some=True)  # a submission that never waits in wait() is not waited for again
@@ -301,18 +270,17 @@ def runs_concurrently(ctx):
                           "submit (or notify_all()), not only when the queue was empty")
         if broken or len(done) < w:
             break
+        completed += 1
     q.shutdown()
-    ctx.expect(not broken and meter.max >= w,
-               "%d tasks that wait for each other (a barrier) were submitted to PriorityWorkerQueue(%d): "
-               "at most %d ran at the same time and the barrier timed out after %.1f s. The workers "
-               "do not run tasks concurrently" % (w, w, meter.max, timeout),
-               hint=HINT_OUTSIDE)
-    ctx.expect(len(names) == w, "%d concurrent tasks ran on %d distinct thread(s): %s"
-               % (w, len(names), sorted(names)))
+    ctx.observe("broken", list(broken))
+    ctx.observe("max_at_once", meter.max)
+    ctx.observe("threads", sorted(names))
+    ctx.observe("rounds", completed)
 
 
 def drains_on_shutdown(ctx):
-    """shutdown() while tasks are queued behind busy workers: every one of them runs before it returns."""
+    """shutdown() while tasks are queued behind busy workers. Records which ran before it returned,
+    how long it took, the workers left alive, and tasks that ran after it returned."""
     wq = _module(ctx)
     w, n, delay = ctx.params["workers"], ctx.params["queued"], ctx.params["release_after"]
     q, workers = _start(ctx, wq, w)
@@ -347,19 +315,18 @@ def drains_on_shutdown(ctx):
     took = time.monotonic() - t0
     with late_lock:
         state["returned"] = True
+        ran_then = list(ran)
     timer.join(WAIT)
-    ctx.expect(len(ran) == n, "shutdown() was called with every worker busy and %d tasks queued; it "
-               "returned after %.2f s, but only %d of the %d queued tasks had run: shutdown() must drain "
-               "the queue, not drop it" % (n + 3, took, len(ran), n), hint=HINT_DRAIN)
-    ctx.expect(not _alive(workers), "shutdown() returned while worker thread(s) %s were still alive"
-               % ", ".join(_alive(workers)), hint="join every worker thread in shutdown()")
+    ctx.observe("ran", ran_then)
+    ctx.observe("took", took)
+    ctx.observe("alive", _alive(workers))
     time.sleep(0.02)
-    ctx.expect(state["late"] == 0, "%d task(s) ran after shutdown() had returned" % state["late"],
-               hint="shutdown() returns only after joining the workers, which exit when the queue is empty")
+    with late_lock:
+        ctx.observe("late", state["late"])
 
 
 def exactly_once_stress(ctx):
-    """Several submitters at once, aging on: every task runs exactly once; then shutdown joins all."""
+    """Several submitters at once, aging on; then shutdown. Records the tasks run and the workers left."""
     wq = _module(ctx)
     w, subs, per = ctx.params["workers"], ctx.params["submitters"], ctx.params["per_submitter"]
     q, workers = _start(ctx, wq, w, aging_every=ctx.params["aging_every"])
@@ -372,18 +339,14 @@ def exactly_once_stress(ctx):
     ctx.run_threads([lambda p=p: submitter(p) for p in plans], timeout=20,
                     names=["submitter-%d" % s for s in range(subs)])
     q.shutdown()
-    produced = [ident for plan in plans for ident, _ in plan]
-    ctx.oracle(exactly_once(produced, ran, what="task (submitter, index)"),
-               hint="take a task out of the heap (and out of the FIFO used for aging) under the same "
-                    "lock, and mark it taken, so no two workers get the same task")
-    ctx.expect(not _alive(workers), "shutdown() returned while worker thread(s) %s were still alive"
-               % ", ".join(_alive(workers)), hint="join every worker thread in shutdown()")
+    ctx.observe("ran", list(ran))
+    ctx.observe("alive", _alive(workers))
 
 
 def no_busy_wait(ctx):
-    """Idle workers block: they use (almost) no CPU while the queue is empty."""
+    """Idle workers block: records the CPU time each worker used while the queue was empty."""
     wq = _module(ctx)
-    w, idle, budget = ctx.params["workers"], ctx.params["idle_s"], ctx.params["max_cpu_s"]
+    w, idle = ctx.params["workers"], ctx.params["idle_s"]
     q, workers = _start(ctx, wq, w)
     done = threading.Event()
     q.submit(done.set)
@@ -393,12 +356,7 @@ def no_busy_wait(ctx):
     time.sleep(idle)
     used = {t.name: ctx.thread_cpu(t) - cpu0[t.name] for t in workers}
     q.shutdown()
-    total = sum(used.values())
-    ctx.expect(total <= budget,
-               "with nothing to do for %.2f s, the %d worker threads used %.2f s of CPU (at most %.2f s "
-               "expected): %s. They spin instead of waiting"
-               % (idle, w, total, budget, ", ".join("%s %.2f s" % kv for kv in sorted(used.items()))),
-               hint="block in Condition.wait() while the heap is empty; submit() and shutdown() notify")
+    ctx.observe("cpu", used)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,7 +364,8 @@ def no_busy_wait(ctx):
 
 
 def shutdown_returns(ctx):
-    """shutdown() of idle workers (asleep in wait()), of a fresh queue and of a busy one returns."""
+    """shutdown() of idle workers (asleep in wait()), of a fresh queue and of a busy one: records the
+    workers left alive after each, and the tasks the busy one ran."""
     wq = _module(ctx)
     w = ctx.params["workers"]
     # 1. idle workers, all asleep
@@ -418,51 +377,34 @@ def shutdown_returns(ctx):
         ctx.expect(done.acquire(timeout=WAIT), "only %d of %d tasks ran within %.0f s" % (i, w, WAIT))
     time.sleep(0.05)  # every worker is back waiting for work
     q.shutdown()
-    ctx.expect(not _alive(workers), "shutdown() of idle workers returned while %s were still alive"
-               % ", ".join(_alive(workers)), hint=HINT_NOTIFY)
+    ctx.observe("alive_idle", _alive(workers))
     # 2. a queue that never got a task
     q, workers = _start(ctx, wq, w)
     q.shutdown()
-    ctx.expect(not _alive(workers), "shutdown() of a fresh queue returned while %s were still alive"
-               % ", ".join(_alive(workers)), hint=HINT_NOTIFY)
+    ctx.observe("alive_fresh", _alive(workers))
     # 3. busy workers, more tasks queued
     q, workers = _start(ctx, wq, w)
     ran, make = _recorder()
     for i in range(ctx.params["tasks"]):
         q.submit(make(i), priority=i % 3)
     q.shutdown()
-    ctx.expect_eq(len(ran), ctx.params["tasks"], "tasks run by shutdown() of a busy queue", hint=HINT_DRAIN)
+    ctx.observe("ran_busy", list(ran))
 
 
 def aging_bound(ctx):
-    """One worker, aging_every=k: old low-priority tasks overtake a crowd of urgent ones on time."""
+    """One worker, aging_every=k: `low` priority-9 tasks, then `high` priority-0 ones; the run order."""
     wq = _module(ctx)
     k, lows, highs = ctx.params["aging_every"], ctx.params["low"], ctx.params["high"]
-    items = [Task(9, i) for i in range(lows)] + [Task(0, lows + i) for i in range(highs)]
-    ran = _gated_order(ctx, wq, items, aging_every=k)
-    pos = {t: i for i, t in enumerate(ran)}
-    for j in range(lows):
-        low = items[j]
-        ctx.expect(pos[low] < (j + 1) * k,
-                   "aging_every=%d, one worker: %d priority-9 tasks, then %d priority-0 tasks were queued. "
-                   "The priority-9 task submitted #%d (it is the oldest waiting once the %d before it ran) "
-                   "ran #%d after the gate opened; it should have run within the first %d. Run order "
-                   "(priority, submitted): %s"
-                   % (k, lows, highs, j + 1, j, pos[low] + 1, (j + 1) * k,
-                      " ".join("(%s,%d)" % (t.priority, t.submitted) for t in ran[:3 * k])),
-                   hint="count every take from the queue; on every k-th take hand out the oldest waiting "
-                        "task (a FIFO beside the heap), whatever its priority")
-    ctx.oracle(priority_order([t for t in ran if t.priority == 0], order=lambda t: t.submitted),
-               hint="the non-aged takes are still FIFO within a priority: " + HINT_SEQ)
-    ctx.oracle(priority_order([t for t in ran if t.priority == 9], order=lambda t: t.submitted),
-               hint="aged takes hand out the OLDEST waiting task")
+    items = [(9, i) for i in range(lows)] + [(0, lows + i) for i in range(highs)]
+    _gated_order(ctx, wq, items, aging_every=k)
 
 
 def no_starvation(ctx):
-    """A flood of urgent tasks that keeps refilling the queue must not starve a low-priority task."""
+    """A flood of urgent tasks that keeps refilling the queue, and one low-priority task: records when
+    it was submitted and when it started (in tasks started), and every task run."""
     wq = _module(ctx)
     w, k = ctx.params["workers"], ctx.params["aging_every"]
-    budget, bound = ctx.params["flood"], ctx.params["max_overtakes"]
+    budget = ctx.params["flood"]
     chains = 2 * w
     q, workers = _start(ctx, wq, w, aging_every=k)
     lock = threading.Lock()
@@ -504,16 +446,10 @@ def no_starvation(ctx):
     _submit_soon(ctx, q, low, 5, "urgent tasks running")
     finished.wait(WAIT * 2)
     q.shutdown()
-    ctx.expect(st["low_started"] is not None, "the priority-5 task never ran (shutdown() should drain)",
-               hint=HINT_DRAIN)
-    over = st["low_started"] - st["low_submitted"]
-    ctx.expect(over <= bound,
-               "aging_every=%d, %d workers: while urgent tasks kept refilling the queue, %d tasks started "
-               "between the submission of one priority-5 task and its start (at most %d expected): "
-               "it starved" % (k, w, over, bound),
-               hint="with aging_every=k, every k-th take must hand out the oldest waiting task")
-    produced = [("flood", i) for i in range(budget)] + [("low", 0)]
-    ctx.oracle(exactly_once(produced, ran, what="task"))
+    with lock:
+        ctx.observe("low_submitted", st["low_submitted"])
+        ctx.observe("low_started", st["low_started"])
+        ctx.observe("ran", list(ran))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""Checks for lab-4.1, CPU-bound parallelisation (`primes.py`).
+"""Workloads for lab-4.1, CPU-bound parallelisation (`primes.py`). Each records what the
+student's code returned (and, for the process items, what the processes did); judge.py, which
+the submission never sees, gives the verdicts.
 
-Standard library only. The oracle is a sieve of Eratosthenes computed here, so
-parallel results are compared with the true count, not with the student's own
-`count_primes` (a wrong serial count must not make a wrong parallel count look
-right, nor the other way round).
+Standard library only. The judge's oracle is a sieve of Eratosthenes, so parallel results are
+compared with the true count, not with the student's own `count_primes` (a wrong serial count
+must not make a wrong parallel count look right, nor the other way round). The timed workload
+(bench_parallel) keeps its own copy of the sieve here.
 """
 
 import os
@@ -11,6 +13,7 @@ import re
 import threading
 import time
 import traceback
+import math
 from math import isqrt
 
 MODULE = "primes"
@@ -168,8 +171,15 @@ def _helpers_children_cpu():
     return {pid: row[3] for pid, row in _descendants().items() if _is_helper(row)}
 
 
-def _check_counts(ctx, fn_name, cases, timeout, hint):
-    """Call fn_name on each case and compare with the sieve.
+def _returned(got):
+    """A returned value as the judge sees it: the value when it is a number (JSON cannot carry nan or inf, nor
+    the student's objects), its type's name and its repr."""
+    number = isinstance(got, int) or isinstance(got, float) and math.isfinite(got)
+    return {"value": got if number else None, "type": type(got).__name__, "repr": repr(got)[:200]}
+
+
+def _record_counts(ctx, fn_name, cases, timeout):
+    """Call fn_name on each case and record what it returned (`returned`, one entry per case).
 
     cases: [lo, hi] for count_primes; [lo, hi, workers] for parallel_count_primes, where
     workers "omitted" calls parallel_count_primes(lo, hi) without the argument.
@@ -178,9 +188,9 @@ def _check_counts(ctx, fn_name, cases, timeout, hint):
     fn = getattr(primes, fn_name, None)
     ctx.expect(callable(fn), f"primes.py defines no function {fn_name}()",
                hint=f"define {fn_name} at module level, with the signature in the starter")
+    returned = []
     for case in cases:
         lo, hi = case[0], case[1]
-        expected = _true_count(lo, hi)
         if fn_name == "count_primes":
             what = f"count_primes({lo}, {hi})"
             got = _call(ctx, what, lambda: fn(lo, hi), timeout)
@@ -191,13 +201,8 @@ def _check_counts(ctx, fn_name, cases, timeout, hint):
             workers = case[2] if len(case) > 2 else None
             what = _call_repr(fn_name, lo, hi, workers)
             got = _call(ctx, what, lambda: fn(lo, hi, workers=workers), timeout)
-        ctx.expect(isinstance(got, int) and not isinstance(got, bool),
-                   f"{what} returned {got!r} ({type(got).__name__}), expected the int {expected}",
-                   hint="return the count as an int")
-        ctx.expect(got == expected,
-                   f"{what}: expected {expected}, got {got} ({got - expected:+d}); "
-                   f"the primes p with {lo} <= p < {hi}",
-                   hint=hint)
+        returned.append(_returned(got))
+    ctx.observe("returned", returned)
 
 
 # --------------------------------------------------------------------------
@@ -205,74 +210,51 @@ def _check_counts(ctx, fn_name, cases, timeout, hint):
 
 def count_primes_known(ctx):
     """count_primes on ranges whose counts are well known ([lo, hi, expected])."""
-    cases = ctx.params["cases"]
-    for lo, hi, expected in cases:  # the spec's numbers are checked against the oracle too
-        if _true_count(lo, hi) != expected:
-            raise AssertionError(f"spec error: primes in [{lo}, {hi}) is {_true_count(lo, hi)}, "
-                                 f"not {expected}")
-    _check_counts(ctx, "count_primes", [[lo, hi] for lo, hi, _ in cases],
-                  ctx.params["call_timeout"],
-                  hint="count p with lo <= p < hi (hi excluded); test divisors d while d*d <= n")
+    _record_counts(ctx, "count_primes", [[lo, hi] for lo, hi, _ in ctx.params["cases"]],
+                   ctx.params["call_timeout"])
 
 
 def count_primes_edges(ctx):
     """Empty and reversed ranges, numbers below 2, 2 itself, squares of primes."""
-    _check_counts(ctx, "count_primes", ctx.params["cases"], ctx.params["call_timeout"],
-                  hint="lo >= hi is an empty range (0); 0, 1 and negatives are not prime; "
-                       "2 is prime; test divisors up to and including isqrt(n)")
+    _record_counts(ctx, "count_primes", ctx.params["cases"], ctx.params["call_timeout"])
 
 
 def parallel_even_splits(ctx):
-    """parallel_count_primes equals the true count when hi - lo splits evenly into the chunks."""
-    _check_counts(ctx, "parallel_count_primes", ctx.params["cases"], ctx.params["call_timeout"],
-                  hint="each chunk [a, b) must start where the previous one ended, "
-                       "and their counts must be summed")
+    """parallel_count_primes when hi - lo splits evenly into the chunks."""
+    _record_counts(ctx, "parallel_count_primes", ctx.params["cases"], ctx.params["call_timeout"])
 
 
 def parallel_uneven_splits(ctx):
     """Remainders at the chunk edges, and more workers than numbers in the range."""
-    _check_counts(ctx, "parallel_count_primes", ctx.params["cases"], ctx.params["call_timeout"],
-                  hint="the last chunk must end exactly at hi even when (hi - lo) is not a "
-                       "multiple of the number of chunks (lo + (hi - lo) * i // n for the edges "
-                       "does it), and a range smaller than workers still has to be counted")
+    _record_counts(ctx, "parallel_count_primes", ctx.params["cases"], ctx.params["call_timeout"])
 
 
 def parallel_workers_default(ctx):
     """workers=1, workers=None and the argument left out, plus empty ranges."""
-    _check_counts(ctx, "parallel_count_primes", ctx.params["cases"], ctx.params["call_timeout"],
-                  hint="workers=None (the default) means one worker per available core, e.g. "
-                       "len(os.sched_getaffinity(0)); workers=1 is one worker process; "
-                       "an empty range gives 0")
+    _record_counts(ctx, "parallel_count_primes", ctx.params["cases"], ctx.params["call_timeout"])
 
 
 # --------------------------------------------------------------------------
 # problem_solving
 
 def no_process_left(ctx):
-    """Every worker process has ended and been joined when the call returns."""
+    """The worker processes alive before the first call and right after each call (`before`, `left`)."""
     primes = ctx.student(MODULE)
     timeout = ctx.params["call_timeout"]
-    before = _live_workers(ctx)
-    ctx.expect(not before, f"child processes alive before the first call: {before} "
-                           "(importing primes.py must not start processes)",
-               hint="start worker processes inside parallel_count_primes, not at import")
+    ctx.observe("before", _live_workers(ctx))
+    returned, left = [], []
     for lo, hi, workers in ctx.params["cases"]:
         what = _call_repr("parallel_count_primes", lo, hi, workers)
         got = _call(ctx, what, lambda: primes.parallel_count_primes(lo, hi, workers=workers),
                     timeout)
-        expected = _true_count(lo, hi)
-        ctx.expect_eq(got, expected, f"{what} (the primes p with {lo} <= p < {hi})")
-        left = _live_workers(ctx)
-        ctx.expect(not left,
-                   f"after {what} returned, {len(left)} child process(es) were still alive "
-                   f"(pids {', '.join(map(str, left))})",
-                   hint="use the pool in a with-block (ProcessPoolExecutor or multiprocessing.Pool),"
-                        " or close() and join() it before returning; never keep a pool in a "
-                        "global between calls")
+        left.append(_live_workers(ctx))
+        returned.append(_returned(got))
+    ctx.observe("returned", returned)
+    ctx.observe("left", left)
 
 
 def work_in_worker_processes(ctx):
-    """The counting happens in child processes: their CPU time (os.times) grows.
+    """The CPU time of the child processes (os.times) and of this process during one call.
 
     os.times() counts a child's CPU time in children_user/children_system once the
     child has ended and been waited for (workers of a fork server: in the fork
@@ -288,24 +270,17 @@ def work_in_worker_processes(ctx):
                 ctx.params["call_timeout"])
     t1 = os.times()
     h1 = _helpers_children_cpu()
-    ctx.expect_eq(got, _true_count(lo, hi), f"{what} (the primes p with {lo} <= p < {hi})")
     children = (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
     # workers forked by a fork server are its children: their time shows in its cutime/cstime
     children += sum(max(0.0, cpu - h0.get(pid, 0.0)) for pid, cpu in h1.items())
     parent = (t1.user - t0.user) + (t1.system - t0.system)
-    total = children + parent
-    share = children / total if total > 0 else 0.0
-    ctx.expect(
-        children >= ctx.params["min_children_cpu_s"] and share >= ctx.params["min_children_share"],
-        f"{what}: worker processes used {children:.2f} s of CPU, this process {parent:.2f} s "
-        f"(children's share {share:.0%}, at least {ctx.params['min_children_share']:.0%} expected): "
-        "the counting did not run in child processes that were joined",
-        hint="threads cannot count primes in parallel (the GIL); send the chunks to worker "
-             "processes (ProcessPoolExecutor / multiprocessing.Pool) and let them do the counting")
+    ctx.observe("returned", _returned(got))
+    ctx.observe("children_cpu", children)
+    ctx.observe("parent_cpu", parent)
 
 
 def workers_run_at_once(ctx):
-    """With workers=2, two worker processes are alive at the same time during the call."""
+    """Polls the live worker processes during one call: the most alive at once, how many were seen."""
     primes = ctx.student(MODULE)
     lo, hi, workers = ctx.params["lo"], ctx.params["hi"], ctx.params["workers"]
     what = _call_repr("parallel_count_primes", lo, hi, workers)
@@ -333,15 +308,12 @@ def workers_run_at_once(ctx):
     finally:
         done.set()
         sampler.join()
-    ctx.expect_eq(got, _true_count(lo, hi), f"{what} (the primes p with {lo} <= p < {hi})")
     if "error" in seen:
         raise RuntimeError(f"grader: listing the worker processes failed: {seen['error']!r}")
-    need = ctx.params["min_alive"]
-    ctx.expect(seen["max"] >= need,
-               f"{what}: at most {seen['max']} worker process(es) were alive at once "
-               f"({len(seen['pids'])} seen in all, {seen['polls']} polls); {need} expected",
-               hint="start all the workers before waiting for any result: one pool of `workers` "
-                    "processes, not a pool of 1 and not start()+join() one process at a time")
+    ctx.observe("returned", _returned(got))
+    ctx.observe("max_alive", seen["max"])
+    ctx.observe("pids_seen", len(seen["pids"]))
+    ctx.observe("polls", seen["polls"])
 
 
 # --------------------------------------------------------------------------

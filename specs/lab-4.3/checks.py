@@ -1,7 +1,10 @@
-"""Checks for lab-4.3, shared-memory data processing (`shmproc.py`).
+"""Workloads for lab-4.3, shared-memory data processing (`shmproc.py`). Each records what the
+student's code did; judge.py, which the submission never sees, gives the verdicts: it chose the seeds
+of the run's values (lab43_data.py draws them, here and in the judge) and computes what each call
+should have returned (Python's sum, the transform and the histogram done serially).
 
-Standard library only. Expected values are computed here (Python's sum, the transform and the
-histogram done serially), never with the student's functions.
+Standard library only. What only this process can see fails a run here: a call that raised or hung,
+and the checks' own set-up faults.
 
 Segments: the checks create the segments that transform_in_place and histogram work on, and
 unlink them in a finally (the harness fails a run that leaves a segment in /dev/shm, whoever made
@@ -15,8 +18,8 @@ is the baseline.
 """
 
 import os
-import random
 import re
+import sys
 import tempfile
 import threading
 import time
@@ -25,10 +28,15 @@ from array import array
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import shared_memory
 
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.append(_HERE)  # after the student's directory: their files come first
+
+import lab43_data  # noqa: E402
+
 MODULE = "shmproc"
 ITEM = "q"
 ITEM_SIZE = 8
-INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
 
 
 # --------------------------------------------------------------------------
@@ -116,30 +124,8 @@ def _func(ctx, name):
     return fn
 
 
-def _short(values, limit=6):
-    values = list(values)
-    if len(values) <= limit:
-        return repr(values)
-    return "[" + ", ".join(map(repr, values[:limit])) + f", ... ({len(values)} items)]"
-
-
 # --------------------------------------------------------------------------
 # data, segments and this process's view of them
-
-def _values(ctx, spec):
-    """{list: [...]}, {random: [n, lo, hi]} (seeded ints in [lo, hi]), {extremes: n}, {overflow: [...]}."""
-    if "list" in spec:
-        return list(spec["list"])
-    if "random" in spec:
-        n, lo, hi = spec["random"]
-        return [ctx.rng.randint(lo, hi) for _ in range(n)]
-    if "overflow" in spec:  # the given items, then 2**70, which no int64 can hold
-        return list(spec["overflow"]) + [2 ** 70]
-    if "extremes" in spec:
-        pool = [INT64_MAX, INT64_MIN, INT64_MAX - 1, INT64_MIN + 1, -1, 0, 1]
-        return [pool[i % len(pool)] for i in range(spec["extremes"])]
-    raise AssertionError(f"spec error: unknown values description {spec!r}")
-
 
 def _segment_names():
     try:
@@ -195,18 +181,10 @@ class Segment:
             pass
 
 
-def _check_caller_segment(ctx, seg, what):
-    """After a call on the check's segment: still there, and mapped once (by the check) only."""
-    ctx.expect(seg.exists(),
-               f"{what}: the caller's segment {seg.name} was unlinked by the call",
-               hint="the caller created that segment and unlinks it; a worker or the function "
-                    "only attaches to it by name, and close()s its handle")
-    extra = seg.mappings() - 1
-    ctx.expect(extra <= 0,
-               f"{what}: the segment {seg.name} is still mapped {extra} more time(s) in the "
-               "calling process after the call returned: a SharedMemory handle was not closed",
-               hint="close() every SharedMemory you open, in a finally (after releasing the "
-                    "memoryviews over its buf)")
+def _caller_segment(seg):
+    """After a call on the check's segment: is it still there, and how many more times than once (the
+    check's own handle) is it mapped in this process."""
+    return {"exists": seg.exists(), "extra_mappings": seg.mappings() - 1}
 
 
 # --------------------------------------------------------------------------
@@ -267,127 +245,70 @@ def shm_check(fn):
 
 @shm_check
 def sum_correct(ctx):
-    """parallel_sum on random, extreme, tiny and empty inputs, with 1 to 4 workers."""
+    """parallel_sum on random, extreme, tiny and empty inputs, with 1 to 4 workers: records each result."""
     fn = _func(ctx, "parallel_sum")
     timeout = ctx.params["call_timeout"]
-    for case in ctx.params["cases"]:
-        values = _values(ctx, case["values"])
+    results = []
+    for case, seed in zip(ctx.params["cases"], ctx.inputs["seeds"]):
+        values = lab43_data.values(case["values"], seed)
         workers = case.get("workers", "default")
         if workers == "default":
-            what = f"parallel_sum({_short(values)})"
+            what = f"parallel_sum({lab43_data.short(values)})"
             call = (lambda v=values: fn(v))
         else:
-            what = f"parallel_sum({_short(values)}, workers={workers})"
+            what = f"parallel_sum({lab43_data.short(values)}, workers={workers})"
             call = (lambda v=values, w=workers: fn(v, w))
-        expected = sum(values)
         got, _ = _run(ctx, what, call, timeout)
-        ctx.expect(isinstance(got, int) and not isinstance(got, bool),
-                   f"{what} returned {got!r} ({type(got).__name__}), expected the int {expected}",
-                   hint="return the total as a Python int (add the workers' partial sums)")
-        if got != expected:
-            diff = got - expected
-            hint = ("every item must be read by exactly one worker: slice i is "
-                    "[length*i // n, length*(i+1) // n), end excluded")
-            ctx.fail(f"{what}: expected {expected}, got {got} (off by {diff:+d})", hint=hint)
+        results.append(lab43_data.int_result(got))
+    ctx.observe("results", results)
 
 
 @shm_check
 def transform_correct(ctx):
-    """transform_in_place on the check's segment: every item, nothing past `length`, segment kept."""
+    """transform_in_place on the check's segment: records the segment's items after each call (those
+    past `length` too) and whether the segment is still there, mapped by the check alone."""
     fn = _func(ctx, "transform_in_place")
     timeout = ctx.params["call_timeout"]
-    for length, factor, offset, workers in ctx.params["cases"]:
-        items = [ctx.rng.randint(-10 ** 9, 10 ** 9) for _ in range(length)]
+    cases = []
+    for (length, factor, offset, workers), seed in zip(ctx.params["cases"], ctx.inputs["seeds"]):
+        items = lab43_data.items(length, 10 ** 9, seed)
         seg = Segment(items)
         try:
             what = (f"transform_in_place({seg.name!r}, length={length}, factor={factor}, "
                     f"offset={offset}, workers={workers})")
             _run(ctx, what, lambda: fn(seg.name, length, factor, offset, workers), timeout)
-            _check_caller_segment(ctx, seg, what)
-            after = seg.read()
-            for i in range(length):
-                want = items[i] * factor + offset
-                if after[i] != want:
-                    bad = [j for j in range(length) if after[j] != items[j] * factor + offset]
-                    twice = [j for j in bad if after[j] == (items[j] * factor + offset) * factor + offset]
-                    untouched = [j for j in bad if after[j] == items[j]]
-                    detail = []
-                    if untouched:
-                        detail.append(f"{len(untouched)} never transformed (first at index {untouched[0]})")
-                    if twice:
-                        detail.append(f"{len(twice)} transformed twice (first at index {twice[0]})")
-                    ctx.fail(f"{what}: item {i} should be {items[i]} * {factor} + {offset} = {want}, "
-                             f"found {after[i]}; {len(bad)} of {length} items wrong"
-                             + (f": {', '.join(detail)}" if detail else ""),
-                             hint="each index in [0, length) must be transformed by exactly one "
-                                  "worker, exactly once: slices [lo, hi) that meet end to end, "
-                                  "end excluded")
-            for g in range(seg.guard):
-                ctx.expect(after[length + g] == Segment.SENTINEL,
-                           f"{what}: the item at index {length + g}, past length={length}, was "
-                           f"changed (from {Segment.SENTINEL} to {after[length + g]})",
-                           hint="only the first `length` items are yours: the segment may be "
-                                "longer; stop at index length - 1")
+            cases.append(dict(_caller_segment(seg), name=seg.name, after=seg.read()))
         finally:
             seg.destroy()
-
-
-def _histogram_verdict(ctx, fn, seg, items, bins, workers, got, timeout):
-    """Fails with the most specific message for a wrong histogram (seg still exists)."""
-    length = len(items)
-    expected = [0] * bins
-    for x in items:
-        expected[x % bins] += 1
-    what = f"histogram({seg.name!r}, length={length}, bins={bins}, workers={workers})"
-    ctx.expect(isinstance(got, list) and len(got) == bins and all(isinstance(c, int) for c in got),
-               f"{what} returned {got!r}, expected a list of {bins} int counts",
-               hint="return list(counts), one count per remainder 0 .. bins-1")
-    if got == expected:
-        return
-    total = sum(got)
-    if total < length and workers > 1:
-        # Lost updates, or items never counted? One worker cannot race with itself.
-        single, _ = _run(ctx, f"histogram({seg.name!r}, length={length}, bins={bins}, workers=1)",
-                         lambda: fn(seg.name, length, bins, 1), timeout)
-        if single == expected:
-            ctx.fail(f"{what}: {length - total} of {length} counts were lost (they add up to "
-                     f"{total}): expected {expected}, got {got}; with workers=1 the counts are "
-                     "right, so concurrent updates of the shared counters overwrote each other",
-                     hint="`counts[b] += 1` on a shared multiprocessing.Array is a read and then "
-                          "a write; two processes interleave between them and one update is "
-                          "lost. Hold counts.get_lock() around every update, or better, count in "
-                          "a local list and add it in once under the lock")
-    if total < length:
-        ctx.fail(f"{what}: {length - total} of {length} items were not counted (the counts add "
-                 f"up to {total}): expected {expected}, got {got}",
-                 hint="the slices [lo, hi) must meet end to end and cover [0, length) exactly "
-                      "once, end excluded")
-    if total > length:
-        ctx.fail(f"{what}: the counts add up to {total}, more than the {length} items: "
-                 f"{total - length} item(s) counted twice: expected {expected}, got {got}",
-                 hint="each index in [0, length) belongs to exactly one worker's slice, end "
-                      "excluded")
-    ctx.fail(f"{what}: expected {expected}, got {got}",
-             hint="count x into bin x % bins (Python's %, never negative for bins > 0)")
+    ctx.observe("cases", cases)
 
 
 @shm_check
 def histogram_counts(ctx):
-    """histogram on the check's segment: small cases, then large ones where workers contend."""
+    """histogram on the check's segment: small cases, then large ones where workers contend. Records
+    each result, whether the segment is still there (mapped by the check alone) and, when the counts
+    add up to less than `length` with several workers, the result of the same call with workers=1
+    (lost updates, or items never counted? one worker cannot race with itself)."""
     fn = _func(ctx, "histogram")
     timeout = ctx.params["call_timeout"]
-    for case in ctx.params["cases"]:
+    runs = []
+    for case, seeds in zip(ctx.params["cases"], ctx.inputs["seeds"]):
         length, bins, workers = case["length"], case["bins"], case["workers"]
-        for _ in range(case.get("repeat", 1)):
-            items = [ctx.rng.randint(-10 ** 6, 10 ** 6) for _ in range(length)]
-            seg = Segment(items)
+        for seed in seeds:
+            seg = Segment(lab43_data.items(length, 10 ** 6, seed))
             try:
                 what = f"histogram({seg.name!r}, length={length}, bins={bins}, workers={workers})"
                 got, _ = _run(ctx, what, lambda: fn(seg.name, length, bins, workers), timeout)
-                _check_caller_segment(ctx, seg, what)
-                _histogram_verdict(ctx, fn, seg, items, bins, workers, got, timeout)
+                run = dict(_caller_segment(seg), name=seg.name, list=isinstance(got, list), counts=got,
+                           repr=None if isinstance(got, list) else repr(got), single=None)
+                if (run["exists"] and run["extra_mappings"] <= 0 and workers > 1 and isinstance(got, list)
+                        and all(isinstance(c, int) for c in got) and sum(got) < length):
+                    run["single"], _ = _run(ctx, f"histogram({seg.name!r}, length={length}, bins={bins}, "
+                                                 "workers=1)", lambda: fn(seg.name, length, bins, 1), timeout)
+                runs.append(run)
             finally:
                 seg.destroy()
+    ctx.observe("runs", runs)
 
 
 # --------------------------------------------------------------------------
@@ -435,13 +356,15 @@ class CreatedSegments:
 
 @shm_check
 def segments_cleaned(ctx):
-    """parallel_sum leaves no segment in /dev/shm and no mapping in this process, also on error."""
+    """parallel_sum's segments in /dev/shm and mappings in this process after each call, also when it
+    raises: records what was left behind (and removes the segments), and each result or error."""
     psum = _func(ctx, "parallel_sum")
     timeout = ctx.params["call_timeout"]
-    for case in ctx.params["sum_cases"]:
-        values = _values(ctx, case["values"])
+    cases = []
+    for case, seed in zip(ctx.params["sum_cases"], ctx.inputs["seeds"]):
+        values = lab43_data.values(case["values"], seed)
         workers = case["workers"]
-        what = f"parallel_sum({_short(values)}, workers={workers})"
+        what = f"parallel_sum({lab43_data.short(values)}, workers={workers})"
         maps_before = set(_shm_mappings())
         created = CreatedSegments()
         try:
@@ -452,32 +375,16 @@ def segments_cleaned(ctx):
             left = [name for name in created.names() if os.path.exists("/dev/shm/" + name)]
         finally:
             created.remove()
-        for name in left:  # fail with this check's message, and leave /dev/shm as it was
+        for name in left:  # the judge names them; leave /dev/shm as it was
             try:
                 os.unlink("/dev/shm/" + name)
             except OSError:
                 pass
-        how = "raised" if err is not None else "returned"
-        ctx.expect(not left,
-                   f"after {what} {how}, {len(left)} segment(s) it created were left in /dev/shm: "
-                   f"{', '.join(left)} (removed by the grader)",
-                   hint="the process that creates a segment unlink()s it exactly once, in a "
-                        "finally, so that an exception on the way does not leak it")
-        if case.get("raises"):
-            ctx.expect(err is not None,
-                       f"{what}: an item does not fit in a signed 64-bit integer, but the call "
-                       f"returned {got!r} instead of raising",
-                       hint="array('q', values) raises OverflowError for such a value: let it "
-                            "reach the caller (after cleaning up)")
-        else:
-            ctx.expect_eq(got, sum(values), what)
         new_maps = [line for line in _shm_mappings() if line not in maps_before]
-        ctx.expect(not new_maps,
-                   f"after {what} {how}, this process still maps {len(new_maps)} shared-memory "
-                   f"segment(s): {', '.join(sorted({_mapped_name(m) for m in new_maps}))}: a "
-                   "SharedMemory handle was not closed",
-                   hint="close() the parent's SharedMemory too (after releasing its memoryviews), "
-                        "in a finally")
+        cases.append({"left": left, "result": lab43_data.int_result(got) if err is None else None,
+                      "error": None if err is None else f"{type(err).__name__}: {err}",
+                      "new_maps": sorted({_mapped_name(m) for m in new_maps})})
+    ctx.observe("cases", cases)
 
 
 def _proc_table():
@@ -567,46 +474,28 @@ class PeakSampler:
 
 @shm_check
 def no_copy_per_worker(ctx):
-    """Under spawn, no worker of parallel_sum holds much more than its share of the data."""
+    """Under spawn, the peak resident size of every worker of parallel_sum, and of a bare worker first
+    (the judge allows a worker its share of the data above that)."""
     ctx.expect(ctx.start_method == "spawn",
                f"spec error: this item must run with start_method: spawn, not {ctx.start_method}")
     fn = _func(ctx, "parallel_sum")
     n, workers = ctx.params["items"], ctx.params["workers"]
     interval = ctx.params["poll_ms"] / 1000.0
     timeout = ctx.params["call_timeout"]
-    rng = random.Random(ctx.seed)
-    values = [rng.getrandbits(41) - 2 ** 40 for _ in range(n)]
-    expected = sum(values)
+    values = lab43_data.large(n, ctx.inputs["seed"])
 
     # The baseline: a bare spawned pool worker that imports the student's module (exec is a
     # builtin, so it pickles by name; it returns None).
     with PeakSampler(interval) as base:
         with ProcessPoolExecutor(max_workers=1) as pool:
             pool.submit(exec, f"import {MODULE}").result(timeout)
-    ctx.expect(base.peaks, "grader: the baseline worker was not seen")
-    baseline = max(base.peaks.values())
+    ctx.observe("baseline_peaks", sorted(base.peaks.values()))
 
     what = f"parallel_sum(<{n} ints>, workers={workers})"
     with PeakSampler(interval) as sampler:
         got, _ = _run(ctx, what, lambda: fn(values, workers), timeout)
-    ctx.expect_eq(got, expected, what)
-    ctx.expect(sampler.peaks, f"{what}: no spawned worker process was seen while the call ran "
-                              "(this item runs under the spawn start method)",
-               hint="sum the slices in worker processes (a pool, or Process objects) of the "
-                    "default context, so that they follow the start method")
-    share_kb = n * ITEM_SIZE // workers // 1024
-    budget = baseline + ctx.params["slack_kb"] + ctx.params["share_factor"] * share_kb
-    pid, peak = max(sampler.peaks.items(), key=lambda kv: kv[1])
-    ctx.expect(peak <= budget,
-               f"{what}: a worker (pid {pid}) peaked at {peak / 1024:.1f} MiB resident, "
-               f"{(peak - baseline) / 1024:.1f} MiB above a bare worker ({baseline / 1024:.1f} MiB); "
-               f"reading its {share_kb / 1024:.1f} MiB share of the data in place allows at most "
-               f"{(budget - baseline) / 1024:.1f} MiB more: the data was copied into the worker "
-               f"({len(sampler.peaks)} worker(s) seen)",
-               hint="copy the values once, into one SharedMemory segment, and send each worker "
-                    "only the segment's name and its [lo, hi) bounds; read the items through "
-                    "shm.buf.cast('q') (sum(view[lo:hi]) copies nothing). Passing the list or a "
-                    "slice of it pickles a copy into every worker, and view.tolist() copies too")
+    ctx.observe("result", lab43_data.int_result(got))
+    ctx.observe("worker_peaks", [[pid, kb] for pid, kb in sorted(sampler.peaks.items())])
 
 
 # --------------------------------------------------------------------------

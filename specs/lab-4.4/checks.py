@@ -1,4 +1,5 @@
-"""Checks for lab-4.4, IPC patterns: pipes, queues and managers (`ipc.py`).
+"""Workloads for lab-4.4, IPC patterns: pipes, queues and managers (`ipc.py`). Each records what the
+student's code returned (ctx.observe); judge.py, which the submission never sees, gives the verdicts.
 
 Standard library only, plus the grader's `grade_oracles`. Every student call runs in a
 thread with a time limit: a call that hangs (a producer joined before its queue was
@@ -7,10 +8,11 @@ of ipc.py where the calling thread is blocked and the state of every child proce
 not just as a timeout.
 
 The harness fails a run by itself when child processes are still running after it, or
-finished but were never joined (zombies). The `clean-exit` item checks the same right
-after each call and names the processes (`producer-0`, `SyncManager-1`, ...).
+finished but were never joined (zombies). The `clean-exit` item records the same right
+after each call, naming the processes (`producer-0`, `SyncManager-1`, ...).
 """
 
+import hashlib
 import multiprocessing
 import os
 import re
@@ -242,7 +244,8 @@ def _where(ctx):
 
 
 # --------------------------------------------------------------------------
-# the patterns, one checker each (shared by the fork and the spawn items)
+# the patterns, one workload each (shared by the fork and the spawn items). Each returns the record
+# of its call for the judge: what the student's function returned, in a form JSON keeps.
 
 PINGPONG_HANG = ("each ping waits for its reply: the child must recv() a number and send back "
                  "(i * i, os.getpid()), and stop on the parent's None (or on EOFError)")
@@ -251,28 +254,7 @@ PINGPONG_HANG = ("each ping waits for its reply: the child must recv() a number 
 def _pingpong(ctx, ipc, n, timeout):
     what = f"pipe_pingpong({n}){_where(ctx)}"
     got = _call(ctx, what, lambda: ipc.pipe_pingpong(n), timeout, PINGPONG_HANG)
-    ctx.expect(isinstance(got, list), f"{what} returned {type(got).__name__}, expected a list",
-               hint="return the replies in a list, in the order they arrived")
-    ctx.expect(len(got) == n, f"{what} returned {len(got)} replies, expected {n} (one per ping)",
-               hint="send one number at a time and recv() its reply before the next send")
-    pids = set()
-    for i, reply in enumerate(got):
-        ok = isinstance(reply, (tuple, list)) and len(reply) == 2
-        ctx.expect(ok, f"{what}: reply #{i} is {reply!r}, expected a pair (i * i, child_pid)",
-                   hint="the child sends back the tuple (i * i, os.getpid())")
-        ctx.expect(reply[0] == i * i,
-                   f"{what}: reply #{i} is {tuple(reply)!r}, expected ({i * i}, <child pid>): "
-                   "the replies are out of step with the pings",
-                   hint="one ping, then its reply: never send twice without receiving")
-        pids.add(reply[1])
-    if n:
-        ctx.expect(len(pids) == 1, f"{what}: the replies carry {len(pids)} different pids "
-                                   f"({sorted(pids)[:4]}), expected one child process",
-                   hint="one child answers every ping")
-        pid = pids.pop()
-        ctx.expect(isinstance(pid, int) and pid != os.getpid(),
-                   f"{what}: the replies were made by pid {pid!r}, which is the calling process "
-                   "itself, not a child", hint="the squares must be computed in the child process")
+    return {"n": n, "type": type(got).__name__, "replies": got if isinstance(got, list) else None}
 
 
 STREAM_HANG = ("recv() raises EOFError only when every copy of the write end is closed, in "
@@ -280,33 +262,30 @@ STREAM_HANG = ("recv() raises EOFError only when every copy of the write end is 
                "everything before join() (a child blocked in send() on a full pipe never exits)")
 
 
+def _fingerprint(x):
+    """[key, text] of a received item: the key compares it with what was sent (its repr; a digest
+    for bytes and for anything long), the text shows it in a message."""
+    text = repr(x)
+    if isinstance(x, (bytes, bytearray)) or len(text) > 200:
+        blob = bytes(x) if isinstance(x, (bytes, bytearray)) else text.encode()
+        key = f"<{type(x).__name__} {len(blob)} {hashlib.sha256(blob).hexdigest()}>"
+    else:
+        key = text
+    return [key, _short(x)]
+
+
 def _stream(ctx, ipc, items, timeout, label):
     what = f"pipe_stream({label}){_where(ctx)}"
     got = _call(ctx, what, lambda: ipc.pipe_stream(list(items)), timeout, STREAM_HANG)
-    ctx.expect(isinstance(got, list), f"{what} returned {type(got).__name__}, expected a list",
-               hint="return the received items in a list")
-    if got == items:
-        return
-    for i, (a, b) in enumerate(zip(got, items)):
-        if a != b:
-            ctx.fail(f"{what}: item #{i} received was {_short(a)}, expected {_short(b)} "
-                     f"({len(got)} received, {len(items)} sent)",
-                     hint="one producer over one pipe keeps the order: receive until EOFError, "
-                          "and do not treat any item (None included) as an end marker")
-    ctx.fail(f"{what}: received {len(got)} items, {len(items)} were sent "
-             f"({'the first ' + str(len(got)) + ' match' if len(got) < len(items) else 'extra items at the end'})",
-             hint="keep receiving until recv() raises EOFError: the items may contain None, so a "
-                  "None sentinel would stop early")
-
-
-def _prefixed(what, message):
-    """An oracle's message (None when the history is right) prefixed with the call it judges."""
-    return f"{what}: {message}" if message else None
+    return {"label": label, "type": type(got).__name__,
+            "items": [_fingerprint(x) for x in got] if isinstance(got, list) else None}
 
 
 def _short(x):
     text = repr(x)
-    return text if len(text) <= 60 else f"{text[:40]}... ({type(x).__name__} of length {len(x)})"
+    if len(text) <= 60:
+        return text
+    return f"{text[:40]}... ({type(x).__name__}" + (f" of length {len(x)})" if hasattr(x, "__len__") else ")")
 
 
 FAN_IN_HANG = ("a producer cannot exit until its queue's feeder thread has written every item "
@@ -317,21 +296,13 @@ FAN_IN_HANG = ("a producer cannot exit until its queue's feeder thread has writt
 def _fan_in(ctx, ipc, producers, items_each, timeout):
     what = f"queue_fan_in({producers}, {items_each}){_where(ctx)}"
     got = _call(ctx, what, lambda: ipc.queue_fan_in(producers, items_each), timeout, FAN_IN_HANG)
-    ctx.expect(isinstance(got, list), f"{what} returned {type(got).__name__}, expected a list",
-               hint="return the items in the order get() returned them")
-    try:
-        consumed = [tuple(x) for x in got]
-    except TypeError:
-        ctx.fail(f"{what}: the items are not (producer, seq) pairs: first {got[:3]!r}")
-    produced = [(p, s) for p in range(producers) for s in range(items_each)]
-    if sorted(consumed) != produced:  # the oracle's message says which item and how
-        ctx.oracle(_prefixed(what, exactly_once(produced, consumed, what="item (producer, seq)")),
-                   hint="get() exactly producers * items_each items: each producer puts each of "
-                        "its items once")
-        ctx.fail(f"{what}: {len(consumed)} items received, {len(produced)} expected")
-    ctx.oracle(_prefixed(what, fifo_per_key(consumed, key=lambda x: x[0], seq=lambda x: x[1])),
-               hint="a Queue keeps the order of the items put by one process: return the items "
-                    "in the order get() gave them, do not sort or regroup them")
+    rec = {"producers": producers, "items_each": items_each, "type": type(got).__name__, "items": None}
+    if isinstance(got, list):
+        try:
+            rec["items"] = [list(tuple(x)) for x in got]
+        except TypeError:
+            rec["first"] = repr(got[:3])
+    return rec
 
 
 MANAGER_HANG = ("workers block on a manager call when the manager's server is gone or a manager "
@@ -342,56 +313,42 @@ MANAGER_HANG = ("workers block on a manager call when the manager's server is go
 def _manager(ctx, ipc, workers, keys, timeout):
     what = f"manager_shared_dict({workers}, {keys}){_where(ctx)}"
     got = _call(ctx, what, lambda: ipc.manager_shared_dict(workers, keys), timeout, MANAGER_HANG)
-    ctx.expect(type(got) is dict,
-               f"{what} returned {type(got).__name__}, expected a plain dict "
-               "(a proxy dies with its manager)",
-               hint="copy the shared dict into a plain dict of plain lists before the manager "
-                    "shuts down: {k: sorted(v) for k, v in shared.items()}")
-    ctx.expect(set(got) == set(range(keys)),
-               f"{what}: the keys are {sorted(got, key=repr)[:8]!r}, expected 0..{keys - 1}",
-               hint="one key per number in range(keys)")
-    pairs = []
-    for k in range(keys):
-        value = got[k]
-        ctx.expect(type(value) is list, f"{what}: the value of key {k} is {type(value).__name__}, "
-                                        "expected a list", hint="plain lists of worker numbers")
-        pairs.extend((k, w) for w in value)
-    produced = [(k, w) for k in range(keys) for w in range(workers)]
-    if sorted(pairs) != produced:
-        empty = keys > 0 and workers > 0 and not pairs
-        ctx.oracle(_prefixed(what, exactly_once(produced, pairs, what="(key, worker)")),
-                   hint=("every list came back empty: shared[k].append(w) appends to a copy that "
-                         "the proxy returned, not to the shared value; write it back: "
-                         "shared[k] = shared[k] + [w]") if empty else
-                        ("shared[k] = shared[k] + [w] is a read then a write, two calls to the "
-                         "manager: hold a manager Lock around both, or another worker's update "
-                         "to the same key is lost"))
-        ctx.fail(f"{what}: {len(pairs)} (key, worker) entries, {len(produced)} expected")
-    for k in range(keys):
-        ctx.expect(got[k] == sorted(got[k]), f"{what}: the list of key {k} is {got[k]!r}, "
-                                             "expected it sorted", hint="sort each list")
+    rec = {"workers": workers, "keys": keys, "type": type(got).__name__, "entries": None}
+    if type(got) is dict:
+        # [key, type of its value, the value when it is a plain list]
+        rec["entries"] = [[k, type(v).__name__, v if type(v) is list else None] for k, v in got.items()]
+    return rec
 
 
 # --------------------------------------------------------------------------
 # completion_quality (default start method) and problem_solving (spawn)
 
+def _observe_context(ctx):
+    ctx.observe("start_method", ctx.start_method)
+    ctx.observe("pid", os.getpid())
+
+
 def pingpong(ctx):
     _check_start_method(ctx)
     ipc = _module(ctx, "pipe_pingpong")
-    for n in ctx.params["cases"]:
-        _pingpong(ctx, ipc, n, ctx.params["call_timeout"])
+    _observe_context(ctx)
+    ctx.observe("calls", [_pingpong(ctx, ipc, n, ctx.params["call_timeout"]) for n in ctx.params["cases"]])
 
 
 def stream(ctx):
     _check_start_method(ctx)
     ipc = _module(ctx, "pipe_stream")
+    _observe_context(ctx)
+    calls = []
     for case in ctx.params["cases"]:
         items, label = _stream_case(case)
-        _stream(ctx, ipc, items, ctx.params["call_timeout"], label)
+        calls.append(_stream(ctx, ipc, items, ctx.params["call_timeout"], label))
+    ctx.observe("calls", calls)
 
 
 def _stream_case(case):
-    """Items of a pipe_stream case: {small: N} tuples with a None every 7th, {big: BYTES} one blob."""
+    """Items of a pipe_stream case: {small: N} tuples with a None every 7th, {big: BYTES} one blob
+    (judge.py makes the same)."""
     items = []
     for i in range(case.get("small", 0)):
         items.append(None if i % 7 == 3 else (i, f"msg-{i}"))
@@ -410,25 +367,28 @@ def _stream_case(case):
 def fan_in(ctx):
     _check_start_method(ctx)
     ipc = _module(ctx, "queue_fan_in")
-    for producers, items_each in ctx.params["cases"]:
-        _fan_in(ctx, ipc, producers, items_each, ctx.params["call_timeout"])
+    _observe_context(ctx)
+    ctx.observe("calls", [_fan_in(ctx, ipc, producers, items_each, ctx.params["call_timeout"])
+                          for producers, items_each in ctx.params["cases"]])
 
 
 def manager_dict(ctx):
     _check_start_method(ctx)
     ipc = _module(ctx, "manager_shared_dict")
-    for workers, keys in ctx.params["cases"]:
-        _manager(ctx, ipc, workers, keys, ctx.params["call_timeout"])
+    _observe_context(ctx)
+    ctx.observe("calls", [_manager(ctx, ipc, workers, keys, ctx.params["call_timeout"])
+                          for workers, keys in ctx.params["cases"]])
 
 
 def spawn_all(ctx):
-    """The four patterns under the item's start method (spawn), each judged on its own.
-
-    A pattern that fails, hangs or leaves a process behind does not hide the others:
-    every failure is collected and reported together.
-    """
+    """The four patterns under the item's start method (spawn), each run on its own: a pattern that
+    fails, hangs or leaves a process behind does not stop the others. Records, per pattern, its
+    call's record and the processes it left behind; the judge reports every failure together. A
+    call that hung, could not be pickled or raised fails the run here, once every pattern ran (with
+    the processes the others left behind): the calls that returned are then not judged."""
     _check_start_method(ctx)
     ipc = _module(ctx, "pipe_pingpong", "pipe_stream", "queue_fan_in", "manager_shared_dict")
+    _observe_context(ctx)
     p, timeout = ctx.params, ctx.params["call_timeout"]
     items, label = _stream_case(p["stream"])
     runs = [
@@ -440,16 +400,18 @@ def spawn_all(ctx):
         ("manager_shared_dict", "manager_shared_dict({}, {})".format(*p["manager"]),
          lambda: _manager(ctx, ipc, *p["manager"], timeout)),
     ]
-    failures, hints, failed = [], [], []
+    records, crashed, failures, hints, failed = [], False, [], [], []
     for name, what, run in runs:
+        rec = {"pattern": name, "call": None, "left": None}
         seen = set(_my_children())
         try:
-            run()
-            problem, advice = _left_behind(ctx, what, seen)
-            if problem:
-                failures.append(f"child processes left behind {problem}")
-                hints.extend(advice)
-        except Exception as exc:  # a failed expectation, or the student's exception
+            rec["call"] = run()
+            rec["left"] = _left_behind(ctx, what, seen)
+            if rec["left"]:
+                failures.append(f"child processes left behind {rec['left']['text']}")
+                hints.extend(_left_hints(rec["left"]))
+        except Exception as exc:  # the call hung or could not pickle (a failed expectation), or raised
+            crashed = True
             if type(exc).__name__ == "CheckFailed":
                 failures.append(exc.message)
                 if exc.hint:
@@ -458,21 +420,22 @@ def spawn_all(ctx):
                 failures.append(f"{what} raised {type(exc).__name__}: {exc}")
         if len(failures) > len(failed):
             failed.append(name)
-    if failures:
+        records.append(rec)
+    if crashed:
         ok = [name for name, _, _ in runs if name not in failed]
         ctx.fail(f"{len(failures)} of {len(runs)} patterns failed under spawn: "
-                 + " | ".join(failures) + (f" (passed: {', '.join(ok)})" if ok else ""),
+                 + " | ".join(failures) + (f" (returned, results not judged in this run: {', '.join(ok)})"
+                                           if ok else ""),
                  hint=" ".join(dict.fromkeys(hints)))
+    ctx.observe("patterns", records)
 
 
 def clean_exit(ctx):
-    """Right after each call, no child process may be left: none running, none unjoined."""
+    """Right after each call: the child processes it left (none may be running, none unjoined)."""
     ipc = _module(ctx, "pipe_pingpong", "pipe_stream", "queue_fan_in", "manager_shared_dict")
     timeout = ctx.params["call_timeout"]
     before = _my_children()
-    ctx.expect(not before, f"child processes exist before the first call: {_children_text(before)} "
-                           "(importing ipc.py must not start processes)",
-               hint="start processes inside the functions, never at import")
+    ctx.observe("before", _children_text(before) if before else None)
     p = ctx.params
     calls = [
         (f"pipe_pingpong({p['pingpong']})", lambda: ipc.pipe_pingpong(p["pingpong"]), PINGPONG_HANG),
@@ -483,21 +446,18 @@ def clean_exit(ctx):
         (f"manager_shared_dict({p['manager'][0]}, {p['manager'][1]})",
          lambda: ipc.manager_shared_dict(*p["manager"]), MANAGER_HANG),
     ]
-    problems, hints = [], []
+    left = []
     for what, fn, hang in calls:
         seen = set(_my_children())
         _call(ctx, what, fn, timeout, hang)
-        problem, advice = _left_behind(ctx, what, seen)
-        if problem:
-            problems.append(problem)
-            hints.extend(advice)
-    if problems:
-        ctx.fail("child processes left behind: " + "; ".join(problems),
-                 hint=" ".join(dict.fromkeys(hints)))
+        left.append({"call": what, "left": _left_behind(ctx, what, seen)})
+    ctx.observe("calls", left)
 
 
 def _left_behind(ctx, what, seen):
-    """(problem, [hints]) about the children a call left behind (pids not in `seen`), or (None, []).
+    """The children a call left behind (pids not in `seen`), or None: {"text": who they are,
+    "manager": a manager's server among them, "zombie": one finished but was never joined,
+    "running": one other than a manager still runs}.
 
     Called right after the call returned: a joined child is gone by then, whatever else is
     still there was not joined (or is a manager that was not shut down). What was left is
@@ -506,24 +466,20 @@ def _left_behind(ctx, what, seen):
     names = _names()  # before anything reaps them
     left = {pid: info for pid, info in _my_children().items() if pid not in seen}
     if not left:
-        return None, []
+        return None
     # Give the others a moment to finish, so that a child that was simply not joined shows as
     # the zombie it becomes, and one that never ends as running.
     deadline = time.monotonic() + ctx.params["settle_s"]
     while time.monotonic() < deadline and any(st not in ("Z", "X") for st, _ in left.values()):
         time.sleep(0.02)
         left = {pid: info for pid, info in _my_children().items() if pid not in seen}
-    hints = []
-    if any(names.get(pid, "").startswith("SyncManager") for pid in left):
-        hints.append("use the manager as `with multiprocessing.Manager() as manager:` (or call "
-                     "manager.shutdown()), every call, and do not keep one in a global.")
-    if any(st in ("Z", "X") for st, _ in left.values()):
-        hints.append("join() every Process you start, even when you already have all its "
-                     "results: an unjoined child that has finished stays a zombie.")
-    if any(st not in ("Z", "X") and not names.get(pid, "").startswith("SyncManager")
-           for pid, (st, _) in left.items()):
-        hints.append("join() (or terminate() and join()) every process before returning.")
-    problem = f"after {what} returned: {_children_text(left, names)}"
+    found = {
+        "text": f"after {what} returned: {_children_text(left, names)}",
+        "manager": any(names.get(pid, "").startswith("SyncManager") for pid in left),
+        "zombie": any(st in ("Z", "X") for st, _ in left.values()),
+        "running": any(st not in ("Z", "X") and not names.get(pid, "").startswith("SyncManager")
+                       for pid, (st, _) in left.items()),
+    }
     for pid in left:
         try:
             os.kill(pid, 9)
@@ -533,18 +489,55 @@ def _left_behind(ctx, what, seen):
     for proc in list(getattr(multiprocessing.process, "_children", ())):
         if proc.pid in left:
             multiprocessing.process._children.discard(proc)
-    return problem, hints
+    return found
+
+
+def _left_hints(left):
+    """The advice for the children a call left behind (judge.py gives the same)."""
+    hints = []
+    if left["manager"]:
+        hints.append("use the manager as `with multiprocessing.Manager() as manager:` (or call "
+                     "manager.shutdown()), every call, and do not keep one in a global.")
+    if left["zombie"]:
+        hints.append("join() every Process you start, even when you already have all its "
+                     "results: an unjoined child that has finished stays a zombie.")
+    if left["running"]:
+        hints.append("join() (or terminate() and join()) every process before returning.")
+    return hints
 
 
 # --------------------------------------------------------------------------
 # performance (throughput)
+
+def _fan_in_checked(ctx, ipc, producers, items_each, timeout):
+    """queue_fan_in once, with a time limit, judged here: the throughput item's first, untimed call."""
+    what = f"queue_fan_in({producers}, {items_each}){_where(ctx)}"
+    got = _call(ctx, what, lambda: ipc.queue_fan_in(producers, items_each), timeout, FAN_IN_HANG)
+    ctx.expect(isinstance(got, list), f"{what} returned {type(got).__name__}, expected a list",
+               hint="return the items in the order get() returned them")
+    try:
+        consumed = [tuple(x) for x in got]
+    except TypeError:
+        ctx.fail(f"{what}: the items are not (producer, seq) pairs: first {got[:3]!r}")
+    produced = [(p, s) for p in range(producers) for s in range(items_each)]
+    if sorted(consumed) != produced:  # the oracle's message says which item and how
+        msg = exactly_once(produced, consumed, what="item (producer, seq)")
+        ctx.oracle(msg and f"{what}: {msg}",
+                   hint="get() exactly producers * items_each items: each producer puts each of "
+                        "its items once")
+        ctx.fail(f"{what}: {len(consumed)} items received, {len(produced)} expected")
+    msg = fifo_per_key(consumed, key=lambda x: x[0], seq=lambda x: x[1])
+    ctx.oracle(msg and f"{what}: {msg}",
+               hint="a Queue keeps the order of the items put by one process: return the items "
+                    "in the order get() gave them, do not sort or regroup them")
+
 
 def bench_fan_in(ctx):
     """The timed workload: queue_fan_in(producers, items_each), checked every call."""
     ipc = _module(ctx, "queue_fan_in")
     producers, items_each = ctx.params["producers"], ctx.params["items_each"]
     # One call with a time limit first: a call that hangs fails here, not at the item's timeout.
-    _fan_in(ctx, ipc, producers, items_each, ctx.params["call_timeout"])
+    _fan_in_checked(ctx, ipc, producers, items_each, ctx.params["call_timeout"])
     expected = [(p, s) for p in range(producers) for s in range(items_each)]
     fn = ipc.queue_fan_in
 

@@ -416,7 +416,8 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// sha256 over the spec file, every checks file its items use, their judges, the keys and the private overlay, in that order.
+    /// sha256 over the spec file, every checks file its items use, the modules beside them (judges, helpers), the
+    /// keys and the private overlay, in that order.
     pub fn sha256(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut files = vec![self.path.clone(), self.checks.clone()];
@@ -427,8 +428,19 @@ impl Spec {
                 }
             }
         }
-        let judges: Vec<PathBuf> = files[1..].iter().map(|c| crate::judge::judge_file(c)).filter(|j| j.is_file()).collect();
-        files.extend(judges);
+        // Beside each checks file: its judge and the helper modules both halves import, in name order.
+        let mut beside = Vec::new();
+        for c in &files[1..] {
+            let Some(Ok(rd)) = c.parent().map(std::fs::read_dir) else { continue };
+            let mut py: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "py") && p != c).collect();
+            py.sort();
+            for p in py {
+                if !files.contains(&p) && !beside.contains(&p) {
+                    beside.push(p);
+                }
+            }
+        }
+        files.extend(beside);
         files.extend(self.keys.iter().cloned());
         files.extend(self.overlay.iter().cloned());
         let mut h = Sha256::new();

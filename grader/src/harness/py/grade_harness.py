@@ -30,6 +30,8 @@ def _clean(value):
             cut = len(value[_STRING_CAP:].encode("utf-8", "surrogatepass"))
             value = value[:_STRING_CAP] + "\u2026 [cut {:,} bytes]".format(cut)
         return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return repr(value)  # JSON has no NaN or infinity: the grader could not read the line
     if isinstance(value, dict):
         return {(_clean(k) if isinstance(k, str) else k): _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -77,5 +77,17 @@ def error_reply(message):
 
 
 def as_json(value):
-    """A value as the other side will see it: tuples become lists, keys strings (what JSON keeps)."""
-    return json.loads(json.dumps(value, default=repr))
+    """A value as the other side will see it: tuples become lists, keys strings (what JSON keeps), and a
+    NaN or an infinity its name as a string (JSON has none: the grader could not read the line)."""
+    return finite(json.loads(json.dumps(value, default=repr)))
+
+
+def finite(value):
+    """`value` with every NaN and infinity replaced by its name ('nan', 'inf', '-inf')."""
+    if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value

@@ -1,0 +1,175 @@
+"""The web sites lab-2.3's checks crawl: generated from a random.Random, served by the grader's fixture
+HTTP server, with the crawl a correct crawler gives. Shared by checks.py (the routes of a site; the
+timed workload builds its own site) and judge.py (the site of a run is planned there, from the run's
+seed, and the expected crawl computed there). Standard library only.
+
+A planned site is made before the run's server exists, so its links name the server with the
+placeholders BASE ("http://127.0.0.1:PORT") and PORT; `Site.load(plan, base)` puts the run's in.
+"""
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+BASE = "@BASE@"
+PORT = "@PORT@"
+
+
+def _resolve(base, href):
+    url, _ = urldefrag(urljoin(base, href.strip()))
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def _html(title, hrefs, head=""):
+    items = "\n".join('<li><a href="%s">link %d</a></li>' % (h, i) for i, h in enumerate(hrefs))
+    return ("<!DOCTYPE html>\n<html><head><title>%s</title>%s</head>\n<body><h1 id=\"top\">%s</h1>\n"
+            "<ul>\n%s\n</ul>\n<p><a name=\"end\">the end</a></p></body></html>\n" % (title, head, title, items))
+
+
+class Site:
+    """A generated web site: routes for the server, the start URL, and the crawl it must give."""
+
+    def __init__(self, base, start_path):
+        self.base = base
+        self.start_path = start_path
+        self.start = base + start_path
+        self.routes = []
+        self.latency = 0
+        self.hrefs = {}        # html path -> list of href strings, in document order
+        self.kind = {}         # path -> "html", "error", "json", "missing"
+        self.head = {}         # html path -> extra <head> markup
+        self.offsite = []      # paths reached only through another host
+        self.orphans = []      # paths with a route that no page links to
+
+    def url(self, path):
+        return self.base + path
+
+    def finish(self, latency):
+        self.latency = latency
+        self.routes = []
+        for path, kind in self.kind.items():
+            if kind == "html":
+                self.routes.append({"path": path, "body": _html(path, self.hrefs[path], self.head.get(path, "")),
+                                    "latency_ms": latency})
+            elif kind == "error":
+                self.routes.append({"path": path, "status": 500, "body": "internal server error",
+                                    "latency_ms": latency})
+            elif kind == "json":
+                self.routes.append({"path": path, "body": '{"items": [1, 2, 3], "next": "/s0/p1.html"}',
+                                    "latency_ms": latency})
+        for path in self.offsite + self.orphans:
+            self.routes.append({"path": path, "body": _html(path, ["/s0/p0.html", "p1.html"]),
+                                "latency_ms": latency})
+        return self
+
+    def plan(self):
+        """The site as JSON (its links with the placeholders, when it was made with them)."""
+        return {"start": self.start_path, "kind": self.kind, "hrefs": self.hrefs, "head": self.head,
+                "offsite": self.offsite, "orphans": self.orphans, "latency": self.latency}
+
+    @classmethod
+    def load(cls, plan, base):
+        """The planned site on the server at `base` ("http://127.0.0.1:PORT")."""
+        port = str(urlsplit(base).port)
+        site = cls(base, plan["start"])
+        site.kind = dict(plan["kind"])
+        site.hrefs = {p: [h.replace(BASE, base).replace(PORT, port) for h in hs] for p, hs in plan["hrefs"].items()}
+        site.head = dict(plan["head"])
+        site.offsite = list(plan["offsite"])
+        site.orphans = list(plan["orphans"])
+        return site.finish(plan["latency"])
+
+    def expected(self):
+        """{url: (status, links)} of a correct crawl: breadth first from start over same-host links."""
+        home = urlsplit(self.start)[:2]
+        status = {"html": 200, "error": 500, "json": 200, "missing": 404}
+        out, queue, seen = {}, [self.start], {self.start}
+        while queue:
+            url = queue.pop(0)
+            path = urlsplit(url).path
+            kind = self.kind.get(path, "missing")
+            links = []
+            if kind == "html":
+                for h in self.hrefs[path]:
+                    u = _resolve(url, h)
+                    if u is not None and u not in links:
+                        links.append(u)
+            out[url] = (status[kind], links)
+            for u in links:
+                if u not in seen and urlsplit(u)[:2] == home:
+                    seen.add(u)
+                    queue.append(u)
+        return out
+
+
+def _href(rng, base, src, dst):
+    """A link from page `src` to path `dst`, in one of the forms pages use."""
+    sdir, ddir = src.rsplit("/", 1)[0], dst.rsplit("/", 1)[0]
+    name = dst.rsplit("/", 1)[1]
+    forms = [dst, base + dst, ".." + dst]
+    if sdir == ddir:
+        forms += [name, "./" + name, name]
+    h = rng.choice(forms)
+    if rng.random() < 0.2:
+        h += rng.choice(["#top", "#section-2", "#"])
+    return h
+
+
+def make_site(rng, base=BASE, port=PORT, sites=3, per_site=5, extra=2, errors=2, json_pages=1, broken=2,
+              orphans=2, latency=(5, 20), star=False):
+    """A random connected site with every kind of link (see checks.py's docstring), drawn from `rng`;
+    on the server at `base` and `port`, or with the placeholders for them. star: the start page first
+    links to every html page, site by site (so a crawler without a limiter sends a burst of requests
+    to one site at once)."""
+    site = Site(base, "/s0/p0.html")
+    html = ["/s%d/p%d.html" % (s, i) for s in range(sites) for i in range(per_site)]
+    for p in html:
+        site.kind[p] = "html"
+        site.hrefs[p] = []
+    leaves = (["/s%d/err%d.html" % (rng.randrange(sites), k) for k in range(errors)]
+              + ["/s%d/data%d.json" % (rng.randrange(sites), k) for k in range(json_pages)]
+              + ["/s%d/missing%d.html" % (rng.randrange(sites), k) for k in range(broken)])
+    for p in leaves:
+        site.kind[p] = "error" if "/err" in p else "json" if p.endswith(".json") else "missing"
+    # A spanning tree from the start page, so every page is reachable ...
+    order = html[1:]
+    rng.shuffle(order)
+    reached = [html[0]]
+    for p in order:
+        parent = rng.choice(reached)
+        site.hrefs[parent].append(_href(rng, base, parent, p))
+        reached.append(p)
+    # ... the leaves (404, 500, JSON) linked from one or two pages ...
+    for p in leaves:
+        for parent in rng.sample(html, 2 if rng.random() < 0.5 else 1):
+            site.hrefs[parent].append(_href(rng, base, parent, p))
+    # ... and extra links: cycles back to the start, diamonds, a page linking to itself.
+    for p in html:
+        for _ in range(extra):
+            site.hrefs[p].append(_href(rng, base, p, rng.choice(html)))
+        site.hrefs[p].append(_href(rng, base, p, html[0]))
+        rng.shuffle(site.hrefs[p])
+    if star:
+        site.hrefs[html[0]][:0] = [_href(rng, base, html[0], p) for p in html[1:]]
+    specials = rng.sample(html, 4)
+    site.offsite = ["/elsewhere/p0.html"]
+    site.hrefs[specials[0]].append("http://localhost:%s/elsewhere/p0.html" % port)
+    site.hrefs[specials[1]] += ["mailto:webmaster@example.com", "#top"]
+    site.hrefs[specials[2]].append("javascript:void(0)")
+    site.head[specials[3]] = '<link rel="stylesheet" href="/s0/style.css"><script src="/s0/app.js"></script>'
+    site.orphans = ["/s%d/orphan%d.html" % (rng.randrange(sites), k) for k in range(orphans)]
+    return site.finish(list(latency))
+
+
+def make_hub_site(base, hubs, leaves, latency=0):
+    """start -> `hubs` hub pages -> every one of the same `leaves` pages (-> start): many pages link
+    to the same URLs at the same moment. No random draw: the workload and the judge each build it."""
+    site = Site(base, "/s0/p0.html")
+    hub_paths = ["/s%d/hub%d.html" % (h % 2, h) for h in range(hubs)]
+    leaf_paths = ["/s%d/leaf%d.html" % (k % 3, k) for k in range(leaves)]
+    site.kind["/s0/p0.html"] = "html"
+    site.hrefs["/s0/p0.html"] = list(hub_paths)
+    for h in hub_paths:
+        site.kind[h] = "html"
+        site.hrefs[h] = list(leaf_paths) + ["/s0/p0.html"]
+    for k in leaf_paths:
+        site.kind[k] = "html"
+        site.hrefs[k] = ["/s0/p0.html", hub_paths[0]]
+    return site.finish(latency)
