@@ -106,3 +106,21 @@ fn a_check_that_judges_by_the_clock_never_fails_correct_code_under_load() {
     let quiet = grade(true);
     assert_eq!(quiet["status"], "passed", "{quiet}");
 }
+
+#[test]
+fn a_deadlock_found_by_a_clock_judged_check_stands_under_load() {
+    // The wait-for cycle is a certain verdict: a busy machine makes a clock-judged item inconclusive only
+    // when it failed by the clock (failed, timeout), never when it proved a deadlock.
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    let (stop, spinners) = spin();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("grade"))
+        .current_dir(course())
+        .args(["lab-2.4", "--format", "json", "--only", "no-starvation", "--submission", "fixtures/lab-2.4/naive-deadlock"])
+        .output()
+        .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    spinners.into_iter().for_each(|s| s.join().unwrap());
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let item = r["tests"].as_array().unwrap().iter().find(|t| t["id"] == "no-starvation").unwrap().clone();
+    assert_eq!(item["status"], "deadlock", "{item}");
+}
