@@ -2,24 +2,8 @@
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
-const FILES: &[(&str, &str)] = &[
-    ("grade_harness.py", include_str!("harness/py/grade_harness.py")),
-    ("grade_http.py", include_str!("harness/py/grade_http.py")),
-    ("grade_async.py", include_str!("harness/py/grade_async.py")),
-    ("grade_check.py", include_str!("harness/py/grade_check.py")),
-    ("grade_compile.py", include_str!("harness/py/grade_compile.py")),
-    ("grade_instrument.py", include_str!("harness/py/grade_instrument.py")),
-    ("grade_names.py", include_str!("harness/py/grade_names.py")),
-    ("grade_lint.py", include_str!("harness/py/grade_lint.py")),
-    ("grade_oracles.py", include_str!("harness/py/grade_oracles.py")),
-    ("grade_sched.py", include_str!("harness/py/grade_sched.py")),
-    ("grade_procs.py", include_str!("harness/py/grade_procs.py")),
-    ("grade_tamper.py", include_str!("harness/py/grade_tamper.py")),
-    ("grade_resources.py", include_str!("harness/py/grade_resources.py")),
-    ("grade_calibrate.py", include_str!("harness/py/grade_calibrate.py")),
-    ("grade_protocol.py", include_str!("harness/py/grade_protocol.py")),
-    ("grade_judge.py", include_str!("harness/py/grade_judge.py")),
-];
+// FILES: every `src/harness/py/*.py`, listed by build.rs.
+include!(concat!(env!("OUT_DIR"), "/harness_files.rs"));
 
 /// Writes the harness into `dir`; returns the entry script.
 pub fn install(dir: &Path) -> Result<PathBuf> {

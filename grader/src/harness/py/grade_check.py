@@ -337,6 +337,12 @@ class Injector:
 
 
 def load_checks(path):
+    # The harness's modules (the check library among them) and the modules beside checks.py come before the
+    # student's directory: a submission's file of the same name cannot stand in for them.
+    for folder in (os.path.dirname(os.path.abspath(path)), os.path.dirname(os.path.abspath(__file__))):
+        while folder in sys.path:
+            sys.path.remove(folder)
+        sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location("lab_checks", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules["lab_checks"] = module
