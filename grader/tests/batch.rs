@@ -544,3 +544,23 @@ fn a_hostile_student_between_two_honest_ones_costs_only_itself() {
     assert!(alive.is_empty(), "processes of the class outlived the batch: {alive:?}");
     assert!(processes_mentioning(&mark).is_empty(), "no worker of this batch is left");
 }
+
+#[test]
+fn an_overlays_timed_item_runs_the_overlays_own_workload() {
+    let overlay = data().join("private-bench");
+    let o = grade()
+        .args(["lab-0.6", "--format", "json", "--only", "overlay-speed", "--reveal", "--private"])
+        .arg(&overlay)
+        .arg("--specs")
+        .arg(specs())
+        .arg("--submission")
+        .arg(data().join("course/solutions/lab-0.6"))
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let t = item(&r, "overlay-speed").expect("the overlay's timed item");
+    // The reference measured against itself: passed, or inconclusive on a machine too busy to measure.
+    // Never an error or a crash, which is what the public checks.py (no such workload) would give.
+    assert!(t["status"] == "passed" || t["status"] == "inconclusive", "{t}");
+    assert!(t["measurement"].is_object() || t["status"] == "inconclusive", "{t}");
+}

@@ -3,6 +3,7 @@
 //! error, never as a pass.
 use grade::judge::{apply, Judges};
 use grade::python::Python;
+use grade::runner::message::{Message, RunReport};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -36,9 +37,16 @@ fn judges(dir: &Path) -> (Judges, std::path::PathBuf, std::path::PathBuf) {
     (Judges::new(&harness), checks, Python::resolve(None).unwrap().executable)
 }
 
-fn run(index: u64, ok: bool, observations: Value) -> Value {
-    json!({"type": "run", "index": index, "seed": 0, "ok": ok, "message": if ok { Value::Null } else { json!("it raised") },
-           "observations": observations})
+fn run(index: u64, ok: bool, observations: Value) -> Message {
+    Message::parse(json!({"type": "run", "index": index, "seed": 0, "ok": ok, "message": if ok { Value::Null } else { json!("it raised") },
+           "observations": observations}))
+}
+
+fn report(m: &Message) -> &RunReport {
+    match m {
+        Message::Run(r) => r,
+        other => panic!("not a run report: {other:?}"),
+    }
 }
 
 #[test]
@@ -56,12 +64,13 @@ fn inputs_are_planned_per_seed_and_judged_against_what_was_planned() {
     let mut messages = vec![run(0, true, json!({"total": total})), run(1, true, json!({"total": total + 1})), run(2, false, json!(null))];
     let inputs = vec![a.clone(), a.clone(), a];
     apply(&judge, "sum", &params, &[1, 1, 1], &inputs, &mut messages).unwrap();
-    assert_eq!(messages[0]["ok"], true);
-    assert_eq!(messages[1]["ok"], false);
-    assert_eq!(messages[1]["message"], format!("the total: expected {total}, got {}", total + 1));
-    assert_eq!(messages[1]["hint"], "add them all");
-    assert_eq!(messages[2]["message"], "it raised", "a run the agent failed keeps its own verdict");
-    assert!(messages.iter().all(|m| m.get("observations").is_none() && m["judged"] == true));
+    let [a, b, c] = [report(&messages[0]), report(&messages[1]), report(&messages[2])];
+    assert!(a.ok);
+    assert!(!b.ok);
+    assert_eq!(b.message.as_deref(), Some(format!("the total: expected {total}, got {}", total + 1).as_str()));
+    assert_eq!(b.hint.as_deref(), Some("add them all"));
+    assert_eq!(c.message.as_deref(), Some("it raised"), "a run the agent failed keeps its own verdict");
+    assert!([a, b, c].iter().all(|m| m.observations.is_none() && m.judged));
 }
 
 #[test]
@@ -72,7 +81,7 @@ fn a_run_passes_only_on_observations_the_judgement_accepts() {
     let verdict = |check: &str, obs: Value| {
         let mut m = vec![run(0, true, obs)];
         apply(&judge, check, &json!({}), &[0], &[Value::Null], &mut m).unwrap();
-        (m[0]["ok"] == true, m[0]["message"].as_str().unwrap_or_default().to_string())
+        (report(&m[0]).ok, report(&m[0]).message.clone().unwrap_or_default())
     };
     assert_eq!(verdict("pair", json!({"pair": [1, 2]})), (true, String::new()), "a tuple arrives as a list");
     let (ok, why) = verdict("pair", json!({}));
@@ -83,9 +92,9 @@ fn a_run_passes_only_on_observations_the_judgement_accepts() {
     assert!(!ok, "{why}");
     assert_eq!(verdict("loud", json!({})), (true, String::new()));
     // A report without its run number cannot be matched with a seed: not the grader's.
-    let mut m = vec![json!({"type": "run", "ok": true, "observations": {"pair": [1, 2]}})];
+    let mut m = vec![Message::parse(json!({"type": "run", "ok": true, "observations": {"pair": [1, 2]}}))];
     apply(&judge, "pair", &json!({}), &[0], &[Value::Null], &mut m).unwrap();
-    assert_eq!(m[0]["ok"], false);
+    assert!(!report(&m[0]).ok);
 }
 
 #[test]

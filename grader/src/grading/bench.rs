@@ -8,8 +8,9 @@ use super::verdict::{blank, grader_error, output_of};
 use super::ItemCtx;
 use crate::plan::Unit;
 use crate::report::model::{Measurement, Status, TestResult};
+use crate::runner::job::Job;
+use crate::runner::message::Message;
 use crate::runner::{exclusive, Run, RunSpec};
-use serde_json::{json, Value};
 use std::path::Path;
 
 pub(super) enum Side {
@@ -271,17 +272,7 @@ pub(super) fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: 
         Ok(s) => s,
         Err(e) => return Side::Failed(grader_error(item, &e)),
     };
-    let job = json!({
-        "mode": "bench",
-        "root": sub,
-        "checks": item.checks.as_ref().unwrap_or(&ctx.spec.checks),
-        "check": item.check,
-        "params": item.params,
-        "seeds": unit.seeds,
-        "instrument": false,
-        "http": http,
-        "min_sample_ms": item.bench.as_ref().map(|b| b.min_sample_ms).unwrap_or(100),
-    });
+    let job = Job::bench(item, item.checks.as_ref().unwrap_or(&ctx.spec.checks), &sub, &unit.seeds, http);
     let spawned = Run::spawn(RunSpec {
         python: ctx.python,
         site: ctx.site,
@@ -297,9 +288,9 @@ pub(super) fn start(ctx: &ItemCtx, unit: &Unit, name: &str, from: &Path, files: 
         Err(e) => return Side::Failed(grader_error(item, &e.to_string())),
     };
     while let Some(m) = run.next_message() {
-        match m["type"].as_str() {
-            Some("ready") => return Side::Ok(run, server),
-            Some("run") | Some("error") | Some("done") => break,
+        match m {
+            Message::Ready => return Side::Ok(run, server),
+            Message::Run(_) | Message::Error { .. } | Message::Done | Message::Malformed { .. } => break,
             _ => {}
         }
     }
@@ -332,10 +323,12 @@ pub(super) fn sample(run: &mut Run, n: Option<u64>, timeout: std::time::Duration
 
 fn next_sample(run: &mut Run) -> Result<u64, String> {
     while let Some(m) = run.next_message() {
-        match m["type"].as_str() {
-            Some("sample") => return m["iterations"].as_u64().filter(|&n| n > 0).ok_or_else(|| "a sample without its calls".to_string()),
-            Some("run") => return Err(m["message"].as_str().unwrap_or("the workload failed").to_string()),
-            Some("error") | Some("done") => return Err(describe(&m)),
+        match m {
+            Message::Sample { iterations, .. } => return Some(iterations).filter(|&n| n > 0).ok_or_else(|| "a sample without its calls".to_string()),
+            Message::Run(r) => return Err(r.message.unwrap_or_else(|| "the workload failed".into())),
+            Message::Error { message, .. } => return Err(message),
+            Message::Malformed { error } => return Err(format!("the harness sent a message the grader cannot read ({error})")),
+            Message::Done => return Err("the run ended early".into()),
             _ => {}
         }
     }
@@ -343,7 +336,7 @@ fn next_sample(run: &mut Run) -> Result<u64, String> {
 }
 
 pub(super) fn tampered(result: &crate::runner::RunResult) -> bool {
-    result.of("run").any(|m| m["tampered"].is_array())
+    result.runs().any(|r| r.is_tampered())
 }
 
 /// The item's result when a side failed while measured: the student's failure (tampering named as such),
@@ -372,10 +365,6 @@ pub(super) fn student_failed(item: &crate::spec::Item, unit: &Unit, why: String,
     };
     r.output = output_of(&result);
     r
-}
-
-fn describe(m: &Value) -> String {
-    m["message"].as_str().unwrap_or("the run ended early").to_string()
 }
 
 #[cfg(test)]

@@ -7,14 +7,22 @@ use super::ItemCtx;
 use crate::plan::Unit;
 use crate::report::model::{Measurement, Status, TestResult};
 use crate::course::Perf;
+use crate::runner::message::Message;
 use crate::runner::RunResult;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
 /// Peak bytes above the baseline, from the runner's polls and the harness's high-water marks.
 fn used(run: &RunResult) -> f64 {
-    let baseline = run.of("baseline").next().and_then(|m| m["bytes"].as_u64()).unwrap_or(0);
-    let marked = run.of("peak").map(|m| m["bytes"].as_u64().unwrap_or(0)).max().unwrap_or(0);
+    let baseline = run.messages.iter().find_map(|m| match m {
+        Message::Baseline { bytes } => Some(*bytes),
+        _ => None,
+    });
+    let marked = run.messages.iter().filter_map(|m| match m {
+        Message::Peak { bytes } => Some(*bytes),
+        _ => None,
+    });
+    let (baseline, marked) = (baseline.unwrap_or(0), marked.max().unwrap_or(0));
     run.peak_rss_bytes.max(marked).saturating_sub(baseline) as f64
 }
 

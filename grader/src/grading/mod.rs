@@ -15,6 +15,8 @@ use crate::harness;
 use crate::plan::{self, Unit};
 use crate::python::Python;
 use crate::report::model::{self, Compile, CompileError, GraderInfo, LimitsInfo, Report, SpecInfo, Status, Submission, TestResult};
+use crate::runner::job::Job;
+use crate::runner::message::Message;
 use crate::runner::{exclusive, Run, RunSpec};
 use crate::score;
 use crate::spec::{Item, Kind, Spec};
@@ -263,11 +265,14 @@ impl Grader {
         let py = submission::python_files(&source.files);
         if !py.is_empty() {
             let sub = ws.copy_for_run("compile", &source.dir, &source.files)?;
-            let job = json!({"mode": "compile", "root": sub, "files": py});
+            let job = Job::Compile { root: sub.clone(), files: py };
             let result = self.run(ws, &sub, job, Duration::from_secs(60), &spec.limits)?;
-            let compiled = result.of("compiled").next().cloned();
+            let compiled = result.messages.iter().find_map(|m| match m {
+                Message::Compiled { errors } => Some(errors.clone()),
+                _ => None,
+            });
             match compiled {
-                Some(m) => errors.extend(serde_json::from_value::<Vec<CompileError>>(m["errors"].clone()).unwrap_or_default()),
+                Some(found) => errors.extend(found),
                 None => {
                     return Err(Error::Python(format!(
                         "the compile step did not answer ({}): {}",
@@ -302,7 +307,7 @@ impl Grader {
         &self,
         ws: &Workspace,
         workdir: &Path,
-        job: serde_json::Value,
+        job: Job,
         timeout: Duration,
         limits: &crate::spec::Limits,
     ) -> Result<crate::runner::RunResult> {
@@ -313,7 +318,7 @@ impl Grader {
         &self,
         ws: &Workspace,
         workdir: &Path,
-        job: serde_json::Value,
+        job: Job,
         timeout: Duration,
         limits: &crate::spec::Limits,
         (python, site): (&Path, bool),
@@ -446,22 +451,7 @@ impl ItemCtx<'_> {
                 inputs.push(j.plan(check, params, seed)?.unwrap_or(serde_json::Value::Null));
             }
         }
-        let job = json!({
-            "http": http,
-            "mode": "check",
-            "root": sub,
-            "checks": checks,
-            "check": item.check,
-            "inputs": inputs,
-            "params": item.params,
-            "seeds": unit.seeds,
-            "instrument": item.instrument,
-            "lock_order": item.lock_order,
-            "start_method": item.start_method,
-            "scheduler": item.scheduler,
-            "trace": unit.trace.map(|p| json!({"probability": p})),
-            "memory": item.kind == Kind::Memory,
-        });
+        let job = Job::check(item, checks, &sub, &unit.seeds, inputs.clone(), http, unit.trace);
         let mut run = self
             .grader
             .run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (self.python, self.site), net)
@@ -487,7 +477,7 @@ impl ItemCtx<'_> {
         } else {
             (self.grader.python.executable.clone(), false)
         };
-        let job = json!({"mode": "lint", "root": sub, "files": submission::python_files(&self.source.files), "rules": rules});
+        let job = Job::Lint { root: sub.clone(), files: submission::python_files(&self.source.files), rules };
         match self.grader.run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (&python.0, python.1), None) {
             Ok(run) => offline::lint_result(item, &run),
             Err(e) => verdict::grader_error(item, &e.to_string()),

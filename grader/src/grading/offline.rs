@@ -1,6 +1,6 @@
 //! Items judged without running the student's code: compile, quiz, design, manual; and lint's scoring.
 use super::verdict::{blank, grader_error, output_of};
-use crate::report::model::{Compile, Finding, Status, TestResult};
+use crate::report::model::{Compile, Status, TestResult};
 use crate::runner::RunResult;
 use crate::spec::{self, Answer, Item};
 use crate::submission::{read_capped, Unreadable};
@@ -171,12 +171,15 @@ pub fn design(item: &Item, dir: &Path) -> TestResult {
 }
 
 pub fn lint_result(item: &Item, run: &RunResult) -> TestResult {
-    let Some(m) = run.of("lint").next() else {
+    let lint = run.messages.iter().find_map(|m| match m {
+        crate::runner::message::Message::Lint { findings } => Some(findings.clone()),
+        _ => None,
+    });
+    let Some(findings) = lint else {
         let mut r = grader_error(item, &format!("the lint run did not answer ({})", run.exit_text()));
         r.output = output_of(run);
         return r;
     };
-    let findings: Vec<Finding> = serde_json::from_value(m["findings"].clone()).unwrap_or_default();
     let deduct = item.lint.as_ref().map(|l| l.deduct).unwrap_or(1.0);
     let mut r = blank(item, if findings.is_empty() { Status::Passed } else { Status::Failed });
     r.runs = 1;

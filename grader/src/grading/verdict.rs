@@ -2,9 +2,9 @@
 use crate::plan::Unit;
 use crate::report::bounds;
 use crate::report::model::{Diagnosis, Output, Status, TestResult, ThreadInfo};
+use crate::runner::message::{Message, Proc, RunReport};
 use crate::runner::{RunResult, Stop};
 use crate::spec::Item;
-use serde_json::Value;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 
@@ -77,11 +77,6 @@ pub fn output_of(run: &RunResult) -> Option<Output> {
     })
 }
 
-fn location(v: &Value) -> Option<String> {
-    let file = v["file"].as_str()?;
-    Some(format!("{}:{}", file, v["line"].as_u64().unwrap_or(0)))
-}
-
 /// The command that replays a failing run, and how faithfully it will.
 fn replay(item: &Item, unit: &Unit, seed: u64) -> String {
     let how = match (item.scheduler, unit.trace) {
@@ -96,8 +91,8 @@ fn replay(item: &Item, unit: &Unit, seed: u64) -> String {
 pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) -> TestResult {
     let mut r = blank(item, Status::Passed);
     r.peak_rss_kb = Some(run.peak_rss_bytes / 1024);
-    let runs: Vec<&Value> = run.of("run").collect();
-    let failed: Vec<&&Value> = runs.iter().filter(|m| m["ok"] != true).collect();
+    let runs: Vec<&RunReport> = run.runs().collect();
+    let failed: Vec<&&RunReport> = runs.iter().filter(|m| !m.ok).collect();
     r.runs = runs.len() as u32;
     r.failed_runs = failed.len() as u32;
     r.seed = unit.seeds.first().copied();
@@ -109,34 +104,39 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
         }
     };
 
-    if let Some(t) = run.of("run").find(|m| m["tampered"].is_array()) {
+    let first = |pick: fn(&Message) -> bool| run.messages.iter().find(|m| pick(m));
+    let deadlock = first(|m| matches!(m, Message::Deadlock { .. }));
+    if let Some(t) = runs.iter().find(|m| m.is_tampered()) {
         r.status = Status::Tampered;
-        r.seed = t["seed"].as_u64().or(r.seed);
-        r.message = t["message"].as_str().map(String::from);
-        r.hint = t["hint"].as_str().map(String::from);
-        r.location = location(&t["location"]);
+        r.seed = t.seed.or(r.seed);
+        r.message = t.message.clone();
+        r.hint = t.hint.clone();
+        r.location = t.location.as_ref().map(|l| l.at());
     } else if let Some(index) = reported_twice(&runs) {
         // Only a process that stole the run's nonce can write a second report of a run: a forgery.
         r.status = Status::Tampered;
         r.message = Some(format!(
             "tampered: the result channel carried two reports of run {index}; one was forged with the run's stolen nonce"
         ));
-    } else if let Some(err) = run.of("error").next() {
+    } else if let Some(Message::Error { message, .. }) = first(|m| matches!(m, Message::Error { .. })) {
         r.status = Status::Error;
-        r.message = Some(format!("grader error: {}", err["message"].as_str().unwrap_or("harness error")));
-    } else if let Some(d) = run.of("deadlock").next() {
+        r.message = Some(format!("grader error: {message}"));
+    } else if let Some(Message::Malformed { error }) = first(|m| matches!(m, Message::Malformed { .. })) {
+        r.status = Status::Error;
+        r.message = Some(format!("grader error: the harness sent a message the grader cannot read ({error})"));
+    } else if let Some(Message::Deadlock { diagnosis: found, seed, .. }) = deadlock {
         r.status = Status::Deadlock;
         r.runs += 1;
         r.failed_runs += 1;
-        r.seed = d["seed"].as_u64().or(r.seed);
-        let diagnosis: Option<Diagnosis> = serde_json::from_value(d["diagnosis"].clone()).ok();
+        r.seed = seed.or(r.seed);
+        let diagnosis: Option<Diagnosis> = serde_json::from_value(found.clone()).ok();
         r.message = diagnosis.as_ref().map(|d| match r.seed {
             Some(seed) if unit.seeds.len() > 1 => format!("{} ({})", d.summary, replay(item, unit, seed)),
             _ => d.summary.clone(),
         });
         r.location = diagnosis.as_ref().and_then(|d| d.threads.first()).map(|t| format!("{}:{}", t.file, t.line));
         r.diagnosis = diagnosis;
-        let own_hint = d["diagnosis"]["hint"].as_str().map(String::from);
+        let own_hint = found["hint"].as_str().map(String::from);
         r.hint = Some(item.hint.clone().or(own_hint).unwrap_or_else(|| {
             "acquire locks in one global order everywhere, or never hold one lock while waiting for another".into()
         }));
@@ -164,11 +164,11 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
             }
             r.hint = Some("a thread or process never finished: look for a wait nobody ends, or an endless loop".into());
         }
-    } else if !run.has("done") || run.exit.is_some_and(|s| s.signal().is_some()) {
+    } else if !run.done() || run.exit.is_some_and(|s| s.signal().is_some()) {
         // A harness killed by a signal the grader did not send is a crash even when the check got to
         // its end first: the student's code signalled a process it did not start.
         r.status = Status::Crashed;
-        let mut msg = if run.has("done") {
+        let mut msg = if run.done() {
             format!(
                 "the harness process was killed ({}) by the student's code: it signals a process it did not start, \
                  such as os.getppid()",
@@ -188,24 +188,23 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
         r.failed_runs += 1;
     } else if let Some(first) = failed.first() {
         r.status = Status::Failed;
-        r.seed = first["seed"].as_u64();
+        r.seed = first.seed;
         // Capped before the replay's seed is added to it, so that stays whole.
-        let msg = crate::report::text::cap_head(first["message"].as_str().unwrap_or("the check failed"), bounds::MESSAGE - 512).into_owned();
+        let msg = crate::report::text::cap_head(first.message.as_deref().unwrap_or("the check failed"), bounds::MESSAGE - 512).into_owned();
         r.message = Some(if unit.seeds.len() > 1 {
             format!("{msg} (failed {} of {} runs; {})", failed.len(), runs.len(), replay(item, unit, r.seed.unwrap_or(0)))
         } else {
             msg
         });
-        r.hint = first["hint"].as_str().map(String::from).or_else(|| item.hint.clone());
-        r.location = location(&first["location"]);
-        r.diagnosis = serde_json::from_value(first["diagnosis"].clone()).ok();
-    } else if let Some(leak) = run.of("leaked").next() {
-        let procs = leak["processes"].as_array().cloned().unwrap_or_default();
+        r.hint = first.hint.clone().or_else(|| item.hint.clone());
+        r.location = first.location.as_ref().map(|l| l.at());
+        r.diagnosis = first.diagnosis.clone().and_then(|d| serde_json::from_value(d).ok());
+    } else if let Some(Message::Leaked { processes }) = first(|m| matches!(m, Message::Leaked { .. })) {
         r.status = Status::Failed;
         r.message = Some(format!(
             "{} child process(es) still running after the check: {}",
-            procs.len(),
-            procs.iter().take(3).map(|p| format!("pid {} `{}`", p["pid"], p["cmdline"].as_str().unwrap_or(""))).collect::<Vec<_>>().join(", ")
+            processes.len(),
+            processes.iter().take(3).map(|p| format!("pid {} `{}`", p.pid, p.cmdline)).collect::<Vec<_>>().join(", ")
         ));
         r.hint = Some("join or shut down every worker: `with ProcessPoolExecutor() as pool:` or pool.close(); pool.join()".into());
     } else if let Some(strays) = strays(run) {
@@ -216,8 +215,8 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
             strays.iter().take(3).map(|(p, c)| format!("pid {p} `{c}`")).collect::<Vec<_>>().join(", ")
         ));
         r.hint = Some("every process you start must be waited for before your function returns".into());
-    } else if let Some(z) = run.of("zombies").next() {
-        let pids: Vec<String> = z["processes"].as_array().into_iter().flatten().map(|p| p["pid"].to_string()).collect();
+    } else if let Some(Message::Zombies { processes }) = first(|m| matches!(m, Message::Zombies { .. })) {
+        let pids: Vec<String> = processes.iter().map(|p| p.pid.to_string()).collect();
         r.status = Status::Failed;
         r.message = Some(format!(
             "{} child process(es) finished but were never joined (zombies): pid {}",
@@ -241,17 +240,21 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
 }
 
 /// A run number reported twice on the result channel.
-fn reported_twice(runs: &[&Value]) -> Option<u64> {
+fn reported_twice(runs: &[&RunReport]) -> Option<u64> {
     let mut seen = std::collections::BTreeSet::new();
-    runs.iter().filter_map(|m| m["index"].as_u64()).find(|&i| !seen.insert(i))
+    runs.iter().filter_map(|m| m.index).find(|&i| !seen.insert(i))
 }
 
 /// Processes that outlived the check: reported by the harness's supervisor or found by the grader.
 fn strays(run: &RunResult) -> Option<Vec<(i64, String)>> {
     let mut out: Vec<(i64, String)> = run
-        .of("strays")
-        .flat_map(|m| m["processes"].as_array().cloned().unwrap_or_default())
-        .map(|p| (p["pid"].as_i64().unwrap_or(0), p["cmdline"].as_str().unwrap_or("").to_string()))
+        .messages
+        .iter()
+        .flat_map(|m| match m {
+            Message::Strays { processes } => processes.as_slice(),
+            _ => &[],
+        })
+        .map(|p: &Proc| (p.pid, p.cmdline.clone()))
         .collect();
     out.extend(run.strays.iter().map(|(p, c)| (*p as i64, c.clone())));
     (!out.is_empty()).then_some(out)
@@ -325,3 +328,7 @@ mod tests {
         assert_eq!((d.threads[0].file.as_str(), d.threads[0].line), ("threading.py", 320));
     }
 }
+
+#[cfg(test)]
+#[path = "verdict_tests.rs"]
+mod from_run_tests;

@@ -8,7 +8,8 @@ pub mod protocol;
 
 use protocol::{Described, Planned, Reply, Request, Verdict};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use crate::runner::message::Message;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
@@ -133,9 +134,8 @@ impl Judge {
     }
 
     /// The verdict on one run.
-    pub fn judge(&self, check: &str, params: &Value, seed: u64, inputs: &Value, run: &Value) -> Result<Verdict, String> {
-        let observations = protocol::observations(run);
-        self.ask(&Request::Judge { check, params, seed, inputs, observations: &observations })
+    pub fn judge(&self, check: &str, params: &Value, seed: u64, inputs: &Value, observations: &Map<String, Value>) -> Result<Verdict, String> {
+        self.ask(&Request::Judge { check, params, seed, inputs, observations })
     }
 
     fn ask<T: DeserializeOwned>(&self, req: &Request) -> Result<T, String> {
@@ -169,27 +169,26 @@ impl Drop for Judge {
 
 /// Puts the judge's verdict on every run whose workload finished (`ok` from the agent): the run passes
 /// only when the judge says so. Runs the agent failed, and tampered ones, keep their own verdict.
-pub fn apply(judge: &Judge, check: &str, params: &Value, seeds: &[u64], inputs: &[Value], messages: &mut [Value]) -> Result<(), String> {
-    for m in messages.iter_mut().filter(|m| m["type"] == "run") {
-        let finished = m["ok"] == true && !m["tampered"].is_array();
-        let index = m["index"].as_u64().and_then(|i| usize::try_from(i).ok());
+pub fn apply(judge: &Judge, check: &str, params: &Value, seeds: &[u64], inputs: &[Value], messages: &mut [Message]) -> Result<(), String> {
+    for m in messages.iter_mut() {
+        let Message::Run(run) = m else { continue };
+        let finished = run.ok && !run.is_tampered();
+        let index = run.index.and_then(|i| usize::try_from(i).ok());
+        let observations = run.observations.take().unwrap_or_default();
         if let (true, Some(i)) = (finished, index) {
-            let seed = seeds.get(i).copied().or_else(|| m["seed"].as_u64()).unwrap_or_default();
-            let v = judge.judge(check, params, seed, inputs.get(i).unwrap_or(&Value::Null), m)?;
-            m["ok"] = Value::Bool(v.ok);
-            m["message"] = v.message.map_or(Value::Null, Value::String);
-            m["hint"] = v.hint.map_or(Value::Null, Value::String);
+            let seed = seeds.get(i).copied().or(run.seed).unwrap_or_default();
+            let v = judge.judge(check, params, seed, inputs.get(i).unwrap_or(&Value::Null), &observations)?;
+            run.ok = v.ok;
+            run.message = v.message;
+            run.hint = v.hint;
             if !v.ok {
-                m["location"] = Value::Null;
+                run.location = None;
             }
         } else if finished {
-            m["ok"] = Value::Bool(false);
-            m["message"] = Value::String("a run report without its run number: not the grader's".into());
+            run.ok = false;
+            run.message = Some("a run report without its run number: not the grader's".into());
         }
-        m["judged"] = Value::Bool(true);
-        if let Some(o) = m.as_object_mut() {
-            o.remove("observations");
-        }
+        run.judged = true;
     }
     Ok(())
 }

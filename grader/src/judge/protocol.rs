@@ -45,12 +45,6 @@ pub enum Reply<T> {
     Ok(T),
 }
 
-/// What the agent adds to a run's report (the `run` message): the observations of a run whose workload
-/// finished. Absent or not an object, there is nothing to judge (and so no pass).
-pub fn observations(run: &Value) -> Map<String, Value> {
-    run.get("observations").and_then(Value::as_object).cloned().unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

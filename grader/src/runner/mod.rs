@@ -10,6 +10,8 @@ pub mod exclusive;
 pub mod interrupt;
 pub mod procs;
 pub mod jail;
+pub mod job;
+pub mod message;
 mod results;
 pub mod timing;
 
@@ -20,8 +22,9 @@ use nix::sys::resource::{setrlimit, Resource};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use procs::Tree;
+use job::{Envelope, Job};
+use message::Message;
 use results::{read_results, Line};
-use serde_json::Value;
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::AsRawFd;
@@ -42,7 +45,7 @@ pub struct RunSpec<'a> {
     pub site: bool,
     pub harness: &'a Path,
     pub workdir: &'a Path,
-    pub job: Value,
+    pub job: Job,
     pub timeout: Duration,
     pub limits: &'a Limits,
     /// The network namespace the run's services listen in (a fixture server); `None`: one of its own.
@@ -63,7 +66,7 @@ pub enum Stop {
 /// Everything a finished run left: messages, how it ended, its output and its resource use.
 #[derive(Debug)]
 pub struct RunResult {
-    pub messages: Vec<Value>,
+    pub messages: Vec<Message>,
     pub stop: Stop,
     pub exit: Option<ExitStatus>,
     pub stdout: Captured,
@@ -80,13 +83,16 @@ pub struct RunResult {
 }
 
 impl RunResult {
-    pub fn has(&self, kind: &str) -> bool {
-        self.messages.iter().any(|m| m["type"] == kind)
+    pub fn done(&self) -> bool {
+        self.messages.contains(&Message::Done)
     }
 
-    pub fn of(&self, kind: &str) -> impl Iterator<Item = &Value> {
-        let kind = kind.to_string();
-        self.messages.iter().filter(move |m| m["type"] == kind.as_str())
+    /// The reports of the check's runs, in the order they came.
+    pub fn runs(&self) -> impl Iterator<Item = &message::RunReport> {
+        self.messages.iter().filter_map(|m| match m {
+            Message::Run(r) => Some(r),
+            _ => None,
+        })
     }
 
     pub fn exit_text(&self) -> String {
@@ -120,7 +126,7 @@ pub struct Run {
     deadline: Instant,
     limits: Limits,
     stacks_path: PathBuf,
-    messages: Vec<Value>,
+    messages: Vec<Message>,
     forged: u32,
     peak_rss: u64,
     check_pid: Option<i32>,
@@ -149,8 +155,6 @@ impl Run {
         ));
         let mut job = spec.job;
         let run_dir = spec.workdir.parent().unwrap_or(spec.workdir);
-        job["nonce"] = Value::String(nonce.clone());
-        job["stacks"] = Value::String(stacks_path.display().to_string());
         let mem = spec.limits.memory_mb;
         let address_space = (mem * 4 + 2048) * 1024 * 1024;
         let (res_fd, ctl_fd) = (res_w.as_raw_fd(), ctl_r.as_raw_fd());
@@ -179,10 +183,10 @@ impl Run {
         // What the run may read besides its own directory and the system's: the harness, the interpreter's
         // prefix (a managed environment's too) and a copy of the lab's checks.
         let mut readable: Vec<PathBuf> = spec.harness.parent().map(Path::to_path_buf).into_iter().collect();
-        if let Some(checks) = job["checks"].as_str().map(PathBuf::from) {
-            let copy = copy_checks(&checks, run_dir)?;
-            job["checks"] = Value::String(copy.display().to_string());
+        if let Some(checks) = job.checks_mut() {
+            let copy = copy_checks(checks, run_dir)?;
             readable.extend(copy.parent().map(Path::to_path_buf));
+            *checks = copy;
         }
         readable.extend(jail::interpreter_dirs(spec.python));
         let jail = std::sync::Arc::new(
@@ -190,7 +194,7 @@ impl Run {
                 .map_err(|e| Error::Internal(format!("cannot prepare the run's confinement: {e}")))?,
         );
         let confine = jail.clone();
-        job["private_shm"] = Value::Bool(jail.layers().namespaces);
+        let private_shm = jail.layers().namespaces;
         // SAFETY: only async-signal-safe calls (setsid, fcntl, dup2, setrlimit) between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
@@ -226,13 +230,14 @@ impl Run {
         let cap = (spec.limits.output_kb * 1024) as usize;
         let stdout = Drain::start(child.stdout.take().expect("piped stdout"), cap);
         let stderr = Drain::start(child.stderr.take().expect("piped stderr"), cap);
-        let rx = read_results(res_r, nonce);
+        let rx = read_results(res_r, nonce.clone());
         if let Err(e) = jail.adopt(child.id() as i32) {
             let _ = child.kill();
             return Err(Error::Internal(format!("cannot put the run into its cgroup: {e}")));
         }
         let mut ctl = File::from(ctl_w);
-        let line = serde_json::to_string(&job).map_err(|e| Error::Internal(e.to_string()))? + "\n";
+        let envelope = Envelope { job: &job, nonce: &nonce, stacks: &stacks_path, private_shm };
+        let line = serde_json::to_string(&envelope).map_err(|e| Error::Internal(e.to_string()))? + "\n";
         let _ = ctl.write_all(line.as_bytes());
         let started = Instant::now();
         Ok(Run {
@@ -276,15 +281,15 @@ impl Run {
     }
 
     /// The next result message, watching limits meanwhile; `None` once the run has stopped.
-    pub fn next_message(&mut self) -> Option<Value> {
+    pub fn next_message(&mut self) -> Option<Message> {
         loop {
             if self.stop.is_some() {
                 return None;
             }
             match self.rx.recv_timeout(POLL) {
                 Ok(Line::Msg(m)) => {
-                    if m["type"] == "hello" {
-                        self.check_pid = m["pid"].as_i64().map(|p| p as i32);
+                    if let Message::Hello { pid, .. } = m {
+                        self.check_pid = Some(pid);
                         self.hello_at = Some(self.started.elapsed());
                     }
                     self.messages.push(m.clone());
@@ -373,7 +378,7 @@ impl Run {
     /// Reads messages until the harness says `done` or the run stops; then ends the run.
     pub fn wait(mut self) -> RunResult {
         while let Some(m) = self.next_message() {
-            if m["type"] == "done" || m["type"] == "deadlock" {
+            if m.is_final() {
                 break;
             }
         }

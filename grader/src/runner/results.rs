@@ -9,7 +9,7 @@ use std::os::fd::OwnedFd;
 use std::sync::mpsc;
 
 pub(super) enum Line {
-    Msg(Value),
+    Msg(super::message::Message),
     Forged,
 }
 
@@ -25,7 +25,7 @@ pub(super) fn read_results(fd: OwnedFd, nonce: String) -> mpsc::Receiver<Line> {
                     if let Some(o) = v.as_object_mut() {
                         o.remove("nonce");
                     }
-                    Line::Msg(v)
+                    Line::Msg(super::message::Message::parse(v))
                 }
                 _ => Line::Forged,
             };

@@ -1,0 +1,123 @@
+//! The jobs the grader sends the harness (fd 4, one JSON line), typed and built only here. The runner
+//! adds what every job carries (`Envelope`); `grade_harness.py`'s `run_job` dispatches on `mode`.
+use crate::spec::{Item, Kind, Scheduler, StartMethod};
+use serde::Serialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+pub enum Job {
+    /// Byte-compile the submission's Python files.
+    Compile { root: PathBuf, files: Vec<String> },
+    /// The lint rules of a lint item.
+    Lint { root: PathBuf, files: Vec<String>, rules: Vec<String> },
+    /// An item's check, once per seed.
+    Check(CheckJob),
+    /// A timed item's workload, set up once, then sampled on the grader's command.
+    Bench(BenchJob),
+}
+
+/// What a check job needs: the check, its parameters, its runs' seeds and inputs, and how to run them.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckJob {
+    pub root: PathBuf,
+    /// The checks file; the runner replaces it with the run's own copy.
+    pub checks: PathBuf,
+    pub check: Option<String>,
+    pub params: Value,
+    pub seeds: Vec<u64>,
+    /// The judge's planned inputs, one per seed.
+    pub inputs: Vec<Value>,
+    pub http: Value,
+    pub instrument: bool,
+    pub lock_order: bool,
+    pub start_method: Option<StartMethod>,
+    pub scheduler: Scheduler,
+    pub trace: Option<Trace>,
+    pub memory: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchJob {
+    pub root: PathBuf,
+    pub checks: PathBuf,
+    pub check: Option<String>,
+    pub params: Value,
+    pub seeds: Vec<u64>,
+    pub instrument: bool,
+    pub http: Value,
+    pub min_sample_ms: u32,
+}
+
+/// Seeded yield injection: the probability of a switch at each traced line.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Trace {
+    pub probability: f64,
+}
+
+/// What the runner adds to every job.
+#[derive(Debug, Serialize)]
+pub struct Envelope<'a> {
+    #[serde(flatten)]
+    pub job: &'a Job,
+    pub nonce: &'a str,
+    pub stacks: &'a Path,
+    pub private_shm: bool,
+}
+
+impl Job {
+    /// An item's check job over the run's copy `root`.
+    pub fn check(item: &Item, checks: &Path, root: &Path, seeds: &[u64], inputs: Vec<Value>, http: Value, trace: Option<f64>) -> Job {
+        Job::Check(CheckJob {
+            root: root.to_path_buf(),
+            checks: checks.to_path_buf(),
+            check: item.check.clone(),
+            params: item.params.clone(),
+            seeds: seeds.to_vec(),
+            inputs,
+            http,
+            instrument: item.instrument,
+            lock_order: item.lock_order,
+            start_method: item.start_method,
+            scheduler: item.scheduler,
+            trace: trace.map(|probability| Trace { probability }),
+            memory: item.kind == Kind::Memory,
+        })
+    }
+
+    /// A timed item's bench job over the run's copy `root`.
+    pub fn bench(item: &Item, checks: &Path, root: &Path, seeds: &[u64], http: Value) -> Job {
+        Job::Bench(BenchJob {
+            root: root.to_path_buf(),
+            checks: checks.to_path_buf(),
+            check: item.check.clone(),
+            params: item.params.clone(),
+            seeds: seeds.to_vec(),
+            instrument: false,
+            http,
+            min_sample_ms: item.bench.as_ref().map(|b| b.min_sample_ms).unwrap_or(100),
+        })
+    }
+
+    /// The checks file the job loads, if any: the runner copies it (and its modules) beside the run.
+    pub fn checks_mut(&mut self) -> Option<&mut PathBuf> {
+        match self {
+            Job::Check(c) => Some(&mut c.checks),
+            Job::Bench(b) => Some(&mut b.checks),
+            Job::Compile { .. } | Job::Lint { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_tagged_by_mode_and_the_envelope_is_flat() {
+        let job = Job::Compile { root: "/r".into(), files: vec!["a.py".into()] };
+        let line = serde_json::to_value(Envelope { job: &job, nonce: "n", stacks: Path::new("/s"), private_shm: true }).unwrap();
+        assert_eq!(line, serde_json::json!({"mode": "compile", "root": "/r", "files": ["a.py"], "nonce": "n", "stacks": "/s", "private_shm": true}));
+    }
+}
