@@ -7,11 +7,17 @@ mod memory;
 mod offline;
 pub mod quiet;
 mod speedup;
+mod item;
 mod verdict;
+mod workspace;
+
+pub(crate) use item::{http_server, ItemCtx};
+
+pub use workspace::sweep_stale_workspaces;
+pub(crate) use workspace::Workspace;
 
 use crate::course::Course;
 use crate::error::{Error, Result};
-use crate::harness;
 use crate::plan::{self, Unit};
 use crate::python::Python;
 use crate::report::model::{self, Compile, CompileError, GraderInfo, LimitsInfo, Report, SpecInfo, Status, Submission, TestResult};
@@ -21,14 +27,11 @@ use crate::runner::{exclusive, Run, RunSpec};
 use crate::score;
 use crate::spec::{Item, Kind, Spec};
 use crate::submission;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Runs of a `timing: true` item at most: the first, and again after waiting for a quiet machine.
-const TIMING_ATTEMPTS: usize = 3;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -40,65 +43,6 @@ pub struct Grader {
     pub managed: std::sync::OnceLock<PathBuf>,
     /// How many untimed runs at once.
     pub jobs: usize,
-}
-
-/// One grading's private workspace: the harness and a fresh copy of the submission per run.
-pub(crate) struct Workspace {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    harness: PathBuf,
-    counter: AtomicUsize,
-    /// The judges of the split checks, started when first needed, stopped with the workspace.
-    pub judges: crate::judge::Judges,
-}
-
-impl Workspace {
-    fn new(lab: &str) -> Result<Workspace> {
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("grade-{lab}-"))
-            .tempdir()
-            .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-        let root = dir.path().canonicalize().map_err(|e| Error::io(dir.path(), e))?;
-        crate::runner::interrupt::add_dir(root.clone());
-        // Who owns it: a grader killed outright leaves it behind, and the next batch removes it. Written
-        // whole (a rename), so a batch's sweep never reads it empty and takes a live workspace for stale.
-        let _ = crate::write_atomically(&root.join("owner"), &std::process::id().to_string());
-        let harness = harness::install(&root.join("harness"))?;
-        let judges = crate::judge::Judges::new(harness.parent().unwrap_or(&root));
-        Ok(Workspace { _dir: dir, root, harness, counter: AtomicUsize::new(0), judges })
-    }
-
-    /// A new run directory holding a copy of `files` from `from`; returns the copy's path.
-    fn copy_for_run(&self, name: &str, from: &Path, files: &[PathBuf]) -> Result<PathBuf> {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let sub = self.root.join("runs").join(format!("{n:03}-{name}")).join("sub");
-        std::fs::create_dir_all(&sub).map_err(|e| Error::io(&sub, e))?;
-        submission::copy(from, files, &sub)?;
-        Ok(sub)
-    }
-}
-
-impl Drop for Workspace {
-    fn drop(&mut self) {
-        crate::runner::interrupt::remove_dir(&self.root);
-    }
-}
-
-/// Removes the workspaces of graders that were killed outright (their owner process is gone).
-pub fn sweep_stale_workspaces() {
-    let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) else { return };
-    for e in rd.flatten() {
-        let dir = e.path();
-        if !e.file_name().to_string_lossy().starts_with("grade-") {
-            continue;
-        }
-        let Ok(pid) = std::fs::read_to_string(dir.join("owner")).map(|s| s.trim().parse::<i32>().unwrap_or(0)) else { continue };
-        // A zombie is dead too: a batch's worker killed with its batch waits for init to reap it.
-        let alive = pid > 0 && crate::runner::procs::read_stat(pid).is_some_and(|p| p.state != 'Z' && p.state != 'X');
-        if !alive {
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-    }
 }
 
 /// A submission as read at the start: its files, hash and location.
@@ -337,164 +281,6 @@ impl Grader {
         })?;
         Ok(run.wait())
     }
-}
-
-/// What judging one item needs.
-pub(crate) struct ItemCtx<'a> {
-    pub grader: &'a Grader,
-    pub spec: &'a Spec,
-    pub ws: &'a Workspace,
-    pub source: &'a Source,
-    pub compile: &'a Compile,
-    /// The interpreter for the lab's code, and whether it runs `site`.
-    pub python: &'a Path,
-    pub site: bool,
-}
-
-impl ItemCtx<'_> {
-    fn judge(&self, unit: &Unit) -> TestResult {
-        let started = Instant::now();
-        crate::runner::timing::take();
-        let item = unit.item;
-        let mut result = if item.kind.runs_student_code() && !self.compile.ok {
-            skipped(item, self.compile)
-        } else {
-            match item.kind {
-                Kind::Compile => offline::compile_item(item, self.compile),
-                Kind::Quiz => offline::quiz(item, &self.source.dir),
-                Kind::Design => offline::design(item, &self.source.dir),
-                Kind::Manual => offline::manual(item),
-                Kind::Lint => self.lint(item),
-                Kind::Throughput => bench::throughput(self, unit),
-                Kind::Memory => memory::memory(self, unit),
-                Kind::Deterministic | Kind::Stress | Kind::Deadlock => self.check(unit),
-            }
-        };
-        // The item's hint for how it failed, if it has one, over the hint the run came with.
-        result.hint = crate::spec::hints::choose(item, causes::failure(&result), result.hint.take());
-        result.duration_ms = started.elapsed().as_millis() as u64;
-        let timing = crate::runner::timing::take();
-        result.timing = (timing.run_ms > 0).then_some(timing);
-        crate::report::bounds::bound_result(&mut result);
-        result
-    }
-
-    fn check(&self, unit: &Unit) -> TestResult {
-        if unit.item.timing {
-            return self.timed_check(unit);
-        }
-        self.check_once(unit)
-    }
-
-    fn check_once(&self, unit: &Unit) -> TestResult {
-        match self.check_run(unit, &self.source.dir, &self.source.files, "") {
-            Ok((run, sub)) => verdict::from_run(unit.item, unit, &run, &sub),
-            Err(e) => verdict::grader_error(unit.item, &e),
-        }
-    }
-
-    /// An item whose verdict rests on the wall clock (`timing: true`): alone on the machine, and a failure
-    /// counts only when the machine stayed quiet meanwhile (the runs' own CPU, reaped into the grader's,
-    /// is not other work). A failure under load is run again once the machine is quiet; still under load,
-    /// the item is inconclusive with what it saw.
-    fn timed_check(&self, unit: &Unit) -> TestResult {
-        let _alone = exclusive::exclusive();
-        let mut busy = Vec::new();
-        let mut last = None;
-        for attempt in 0..TIMING_ATTEMPTS {
-            if attempt > 0 {
-                quiet::wait_until_quiet(Duration::from_secs(20), Duration::from_secs(3));
-            }
-            let watch = quiet::Watch::start(&mut []);
-            let r = self.check_once(unit);
-            let others = watch.others(&mut []);
-            match others {
-                // Only a verdict the clock can sway: a deadlock (a wait-for cycle), a crash or tampering
-                // stands however busy the machine was.
-                Some(o) if matches!(r.status, Status::Failed | Status::Timeout) && o > quiet::MAX_OTHER_CORES => {
-                    busy.push(o);
-                    last = Some(r);
-                }
-                _ => return r,
-            }
-        }
-        let seen = last.and_then(|r| r.message).unwrap_or_default();
-        let most = busy.iter().copied().fold(0.0, f64::max);
-        verdict::inconclusive(
-            unit.item,
-            &format!(
-                "other work used up to {most:.2} cores while it ran ({} attempts), and it judges by the clock; what it saw: {seen}",
-                busy.len()
-            ),
-        )
-    }
-
-    /// One harness run of an item's check over a copy of `from` (the submission, or the reference).
-    pub(crate) fn check_run(
-        &self,
-        unit: &Unit,
-        from: &Path,
-        files: &[PathBuf],
-        suffix: &str,
-    ) -> std::result::Result<(crate::runner::RunResult, PathBuf), String> {
-        let item = unit.item;
-        let sub = self.ws.copy_for_run(&format!("{}{suffix}", item.id), from, files).map_err(|e| e.to_string())?;
-        let net = crate::runner::jail::netns(self.python).map_err(|e| format!("cannot make the run's network: {e}"))?;
-        let (_server, http) = http_server(unit, net.as_deref())?;
-        let checks = item.checks.as_ref().unwrap_or(&self.spec.checks);
-        let check = item.check.as_deref().unwrap_or_default();
-        let judge = self.ws.judges.of(checks, self.python, self.site)?.filter(|j| j.judges(check));
-        let params = &item.params;
-        let mut inputs = Vec::new();
-        if let Some(j) = &judge {
-            for &seed in &unit.seeds {
-                inputs.push(j.plan(check, params, seed)?.unwrap_or(serde_json::Value::Null));
-            }
-        }
-        let job = Job::check(item, checks, &sub, &unit.seeds, inputs.clone(), http, unit.trace);
-        let mut run = self
-            .grader
-            .run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (self.python, self.site), net)
-            .map_err(|e| e.to_string())?;
-        if let Some(j) = &judge {
-            crate::judge::apply(j, check, params, &unit.seeds, &inputs, &mut run.messages)?;
-        }
-        Ok((run, sub))
-    }
-
-    fn lint(&self, item: &Item) -> TestResult {
-        let sub = match self.ws.copy_for_run(&item.id, &self.source.dir, &self.source.files) {
-            Ok(s) => s,
-            Err(e) => return verdict::grader_error(item, &e.to_string()),
-        };
-        let rules = item.lint.as_ref().map(|l| l.rules.clone()).unwrap_or_default();
-        // Ruff's rules need ruff, from the managed environment.
-        let python = if rules.iter().any(|r| r.starts_with("ruff:")) {
-            match self.grader.managed_python() {
-                Ok(p) => (p, true),
-                Err(e) => return verdict::grader_error(item, &e.to_string()),
-            }
-        } else {
-            (self.grader.python.executable.clone(), false)
-        };
-        let job = Job::Lint { root: sub.clone(), files: submission::python_files(&self.source.files), rules };
-        match self.grader.run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (&python.0, python.1), None) {
-            Ok(run) => offline::lint_result(item, &run),
-            Err(e) => verdict::grader_error(item, &e.to_string()),
-        }
-    }
-}
-
-/// The fixture server an item asks for, started for one run, and what the check needs to reach it.
-pub(crate) fn http_server(
-    unit: &Unit,
-    net: Option<&crate::runner::jail::Netns>,
-) -> std::result::Result<(Option<crate::http::Server>, serde_json::Value), String> {
-    let Some(spec) = &unit.item.http else { return Ok((None, serde_json::Value::Null)) };
-    let seed = unit.seeds.first().copied().unwrap_or(0);
-    let server = crate::http::Server::start(spec, seed, net).map_err(|e| format!("cannot start the fixture HTTP server: {e}"))?;
-    let info = json!({"base": server.base_url(), "control": format!("/__grade/{}", server.token)});
-    Ok((Some(server), info))
 }
 
 /// The first of `item`'s requirements that did not pass, said for the student; `None` when all did.

@@ -240,7 +240,7 @@ pub fn from_run(item: &Item, unit: &Unit, run: &RunResult, student_root: &Path) 
 }
 
 /// A run number reported twice on the result channel.
-fn reported_twice(runs: &[&RunReport]) -> Option<u64> {
+fn reported_twice(runs: &[&RunReport]) -> Option<i64> {
     let mut seen = std::collections::BTreeSet::new();
     runs.iter().filter_map(|m| m.index).find(|&i| !seen.insert(i))
 }

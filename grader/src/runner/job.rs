@@ -1,6 +1,7 @@
 //! The jobs the grader sends the harness (fd 4, one JSON line), typed and built only here. The runner
 //! adds what every job carries (`Envelope`); `grade_harness.py`'s `run_job` dispatches on `mode`.
 use crate::spec::{Item, Kind, Scheduler, StartMethod};
+use crate::error::{Error, Result};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -108,6 +109,28 @@ impl Job {
             Job::Compile { .. } | Job::Lint { .. } => None,
         }
     }
+}
+
+/// Copies a lab's check file beside the run's directory (read-only to the run; nothing of the course's own
+/// tree is readable from a run), with the helper modules beside it when it is a lab's own `checks.py`.
+/// Returns the copy's path.
+pub(super) fn copy_checks(checks: &Path, run_dir: &Path) -> Result<PathBuf> {
+    let name = run_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = run_dir.with_file_name(format!("{name}.checks"));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut files = vec![checks.to_path_buf()];
+    if checks.file_name().is_some_and(|n| n == "checks.py") {
+        if let Some(Ok(rd)) = checks.parent().map(std::fs::read_dir) {
+            // Never the judge: the verdicts and the inputs they expect stay outside the run.
+            let judge = crate::judge::judge_file(checks);
+            files.extend(rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "py") && p != checks && *p != judge));
+        }
+    }
+    for f in &files {
+        let to = dir.join(f.file_name().unwrap_or_default());
+        std::fs::copy(f, &to).map_err(|e| Error::io(f, e))?;
+    }
+    Ok(dir.join(checks.file_name().unwrap_or_default()))
 }
 
 #[cfg(test)]

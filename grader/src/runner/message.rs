@@ -33,15 +33,16 @@ impl Location {
 /// One run of a check (one seed): the agent's own verdict, then the judge's (see `judge::apply`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct RunReport {
+    /// The run's number; -1 on the report the channel itself writes for a forged message.
     #[serde(default)]
-    pub index: Option<u64>,
+    pub index: Option<i64>,
     #[serde(default)]
     pub seed: Option<u64>,
     #[serde(default)]
     pub ok: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text")]
     pub message: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text")]
     pub hint: Option<String>,
     #[serde(default)]
     pub location: Option<Location>,
@@ -56,6 +57,15 @@ pub struct RunReport {
     /// Set once the judge has given (or refused) its verdict.
     #[serde(skip)]
     pub judged: bool,
+}
+
+/// A message or hint as text: a check that failed with something other than a string still says it.
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Null => None,
+        Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    })
 }
 
 impl RunReport {
@@ -145,6 +155,11 @@ mod tests {
         assert_eq!(r.observations.unwrap()["n"], 3);
         let Message::Run(t) = Message::parse(json!({"type": "run", "index": 0, "ok": false, "tampered": ["m", "h"]})) else { panic!() };
         assert!(t.is_tampered());
+        // The channel's own report of a forged message has no run number (-1); a message that is not a
+        // string is still said.
+        let Message::Run(f) = Message::parse(json!({"type": "run", "index": -1, "ok": false, "seed": null, "message": ["x", 1],
+            "location": null, "tampered": [{"what": "called the grader's result channel"}]})) else { panic!() };
+        assert_eq!((f.index, f.message.as_deref(), f.is_tampered()), (Some(-1), Some(r#"["x",1]"#), true));
         assert_eq!(
             Message::parse(json!({"type": "leaked", "processes": [{"pid": 5, "cmdline": "python w.py"}]})),
             Message::Leaked { processes: vec![Proc { pid: 5, cmdline: "python w.py".into() }] }

@@ -12,12 +12,15 @@ pub mod procs;
 pub mod jail;
 pub mod job;
 pub mod message;
+mod outcome;
 mod results;
+
+pub use outcome::{RunResult, Stop};
 pub mod timing;
 
 use crate::error::{Error, Result};
 use crate::spec::Limits;
-use capture::{Captured, Drain};
+use capture::Drain;
 use nix::sys::resource::{setrlimit, Resource};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -28,7 +31,7 @@ use results::{read_results, Line};
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::AsRawFd;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -50,64 +53,6 @@ pub struct RunSpec<'a> {
     pub limits: &'a Limits,
     /// The network namespace the run's services listen in (a fixture server); `None`: one of its own.
     pub net: Option<std::sync::Arc<jail::Netns>>,
-}
-
-/// Why a run stopped.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Stop {
-    /// The harness said `done` or the root exited by itself.
-    Exited,
-    Timeout,
-    Memory { peak_mb: u64 },
-    Processes { count: u32 },
-    OutputFlood { bytes: u64 },
-}
-
-/// Everything a finished run left: messages, how it ended, its output and its resource use.
-#[derive(Debug)]
-pub struct RunResult {
-    pub messages: Vec<Message>,
-    pub stop: Stop,
-    pub exit: Option<ExitStatus>,
-    pub stdout: Captured,
-    pub stderr: Captured,
-    pub stacks: Option<String>,
-    /// faulthandler's thread ids ("0x00007f...") to thread names, when the harness could say.
-    pub thread_names: std::collections::HashMap<String, String>,
-    /// Processes of the tree still alive after the root exited (killed since).
-    pub strays: Vec<(i32, String)>,
-    /// Lines on the result channel that did not carry the nonce.
-    pub forged: u32,
-    pub peak_rss_bytes: u64,
-    pub duration: Duration,
-}
-
-impl RunResult {
-    pub fn done(&self) -> bool {
-        self.messages.contains(&Message::Done)
-    }
-
-    /// The reports of the check's runs, in the order they came.
-    pub fn runs(&self) -> impl Iterator<Item = &message::RunReport> {
-        self.messages.iter().filter_map(|m| match m {
-            Message::Run(r) => Some(r),
-            _ => None,
-        })
-    }
-
-    pub fn exit_text(&self) -> String {
-        match self.exit {
-            Some(s) if s.code().is_some() => format!("exit status {}", s.code().unwrap_or_default()),
-            Some(s) => match s.signal() {
-                Some(sig) => format!(
-                    "signal {}",
-                    Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or_else(|_| sig.to_string())
-                ),
-                None => "unknown status".into(),
-            },
-            None => "still running".into(),
-        }
-    }
 }
 
 /// A running harness process.
@@ -184,7 +129,7 @@ impl Run {
         // prefix (a managed environment's too) and a copy of the lab's checks.
         let mut readable: Vec<PathBuf> = spec.harness.parent().map(Path::to_path_buf).into_iter().collect();
         if let Some(checks) = job.checks_mut() {
-            let copy = copy_checks(checks, run_dir)?;
+            let copy = job::copy_checks(checks, run_dir)?;
             readable.extend(copy.parent().map(Path::to_path_buf));
             *checks = copy;
         }
@@ -450,24 +395,3 @@ impl Drop for Run {
     }
 }
 
-/// Copies a lab's check file beside the run's directory (read-only to the run; nothing of the course's own
-/// tree is readable from a run), with the helper modules beside it when it is a lab's own `checks.py`.
-/// Returns the copy's path.
-fn copy_checks(checks: &Path, run_dir: &Path) -> Result<PathBuf> {
-    let name = run_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let dir = run_dir.with_file_name(format!("{name}.checks"));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let mut files = vec![checks.to_path_buf()];
-    if checks.file_name().is_some_and(|n| n == "checks.py") {
-        if let Some(Ok(rd)) = checks.parent().map(std::fs::read_dir) {
-            // Never the judge: the verdicts and the inputs they expect stay outside the run.
-            let judge = crate::judge::judge_file(checks);
-            files.extend(rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "py") && p != checks && *p != judge));
-        }
-    }
-    for f in &files {
-        let to = dir.join(f.file_name().unwrap_or_default());
-        std::fs::copy(f, &to).map_err(|e| Error::io(f, e))?;
-    }
-    Ok(dir.join(checks.file_name().unwrap_or_default()))
-}

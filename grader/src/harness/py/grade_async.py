@@ -289,8 +289,8 @@ def _exception_handler(judge):
         exc = context.get("exception")
         site = None
         if exc is not None and exc.__traceback__ is not None:
-            import grade_check
-            site = grade_check._student_location(exc.__traceback__, judge.root)
+            import grade_locate
+            site = grade_locate.student_location(exc.__traceback__, judge.root)
         fut = context.get("future") or context.get("task")
         if site is None and isinstance(fut, asyncio.Task):
             info = task_info(fut, judge.root)

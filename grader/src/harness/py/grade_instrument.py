@@ -1,117 +1,21 @@
-"""Instrumented threading.Lock and threading.RLock, a wait-for-cycle watchdog and a lock-order graph.
+"""Instrumented threading primitives: Lock, RLock, Condition, Semaphore, BoundedSemaphore, Event, Barrier.
 
-Installed before the student's code is imported. Every lock the student creates records who holds it,
-who waits for it and where (the student's file:line). A watchdog thread looks for a wait-for cycle among
-blocking acquires; `order_cycle()` looks for a lock-order inversion that could deadlock (Linux lockdep's
-rule, with gate locks: a cycle whose edges were all taken under one common lock cannot deadlock).
+Installed before the student's code is imported. Every primitive the student creates records in
+grade_waits who holds it, who waits for it and where (the student's file:line), and hands control to the
+controlled scheduler (grade_sched) where it would block. The searches over that record (a wait-for
+cycle, a lost wake-up, a lock-order inversion) and the watchdog are grade_deadlock's.
 """
 import itertools
-import os
-import re
 import sys
 import threading
 import time
 
-import grade_names
 import grade_sched
+import grade_waits as _w
+from grade_waits import THREADING_FILE, describe_primitive, numbered, student_site, thread_name
 
 _raw_allocate = threading._allocate_lock
 _get_ident = threading.get_ident
-_THREADING_FILE = threading.__file__
-_HERE = os.path.dirname(os.path.abspath(__file__))
-
-_state = None
-
-
-class _State:
-    def __init__(self, student_root):
-        self.student_root = student_root
-        self.waiting = {}  # thread ident -> (lock, site)   (blocking acquires with no timeout)
-        self.held = {}     # thread ident -> [lock, ...]
-        self.edges = {}    # (uid_a, uid_b) -> [occurrence, ...]
-        self.names = {}  # uid -> description, kept after the lock itself is gone
-        self.blocked = {}  # thread ident -> (description, site, since): untimed waits on Condition, Event, Semaphore
-        self.uids = itertools.count(1)
-        # Display numbers: the student's primitives count 1, 2, ... on their own, so locks that
-        # library code creates (in whatever order imports happen) never shift the student's numbers.
-        self.shown = {True: itertools.count(1), False: itertools.count(1)}
-        self.record_order = False
-        self.namer = grade_names.Namer()
-
-
-def student_site(skip=2):
-    """(file, line, function) of the innermost student frame above the caller, else the first outside."""
-    return _find_site(skip + 1)[0]
-
-
-def _find_frames(skip, owner=False):
-    """(frame, owner, True) for the innermost student frame `skip` frames up; else the first frame outside
-    threading and the harness, with False; (None, None, False) when there is none. With `owner`, the
-    object the frames between are making: the `self` of the outermost method among them (a Queue making
-    its Conditions, a Condition making its lock), else None."""
-    try:
-        f = sys._getframe(skip + 1)
-    except ValueError:
-        return None, None, False
-    fallback = None
-    maker = None
-    root = _state.student_root if _state else None
-    while f is not None:
-        fn = f.f_code.co_filename
-        if root and fn.startswith(root):
-            return f, _self_of(maker), True
-        if fallback is None and fn != _THREADING_FILE and not fn.startswith(_HERE):
-            fallback = (f, _self_of(maker))
-        code = f.f_code
-        if owner and code.co_argcount and code.co_varnames[0] == "self":
-            maker = f
-        f = f.f_back
-    return (fallback or (None, None)) + (False,)
-
-
-def _self_of(frame):
-    try:
-        return frame.f_locals.get("self") if frame is not None else None
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def _site_of(frame, mine):
-    if frame is None:
-        return ("?", 0, "?")
-    fn = frame.f_code.co_filename
-    shown = os.path.relpath(fn, _state.student_root) if mine else os.path.basename(fn)
-    return (shown, frame.f_lineno, frame.f_code.co_name)
-
-
-def _find_site(skip):
-    """(site, True) for the innermost student frame `skip` frames up, else (first outside frame, False)."""
-    frame, _, mine = _find_frames(skip)
-    return _site_of(frame, mine), mine
-
-
-def _numbered(obj):
-    """(creation site, display number, label) of `obj`, being made: numbers 1, 2, ... for primitives the
-    student's files create, lib1, lib2, ... for the others; the label (name, type) as the creating code
-    names it. The walk starts at the constructor, so the frame the creating call entered is known."""
-    frame, owner, mine = _find_frames(1, owner=True)
-    site = _site_of(frame, mine)
-    n = next(_state.shown[mine])
-    label = _state.namer.label(owner if owner is not None else obj, frame, site) if frame is not None else None
-    return site, (str(n) if mine else "lib%d" % n), label
-
-
-def _describe_primitive(kind, created, shown, label):
-    f, line, fn = created
-    if label is not None:
-        name, type_text = label
-        return "%s (%s, %s:%d)" % (name, type_text or "threading." + kind, f, line)
-    return "%s#%s (created at %s:%d in %s)" % (kind, shown, f, line, fn)
-
-
-def _thread_name(ident):
-    t = threading._active.get(ident)
-    return t.name if t is not None else "thread-%d (finished)" % ident
 
 
 class InstrumentedLock:
@@ -122,15 +26,15 @@ class InstrumentedLock:
 
     def __init__(self):
         self._lock = _raw_allocate()
-        self._uid = next(_state.uids)
-        self._created, self._shown, self._label = _numbered(self)
+        self._uid = next(_w.state.uids)
+        self._created, self._shown, self._label = numbered(self)
         self._owner = None
         self._owner_site = None
         self._count = 0
-        _state.names[self._uid] = self.describe()
+        _w.state.names[self._uid] = self.describe()
 
     def describe(self):
-        return _describe_primitive(self._kind, self._created, self._shown, self._label)
+        return describe_primitive(self._kind, self._created, self._shown, self._label)
 
     def acquire(self, blocking=True, timeout=-1):
         me = _get_ident()
@@ -139,7 +43,7 @@ class InstrumentedLock:
             return True
         forever = blocking and timeout is not None and timeout < 0
         site = student_site(2)
-        st = _state
+        st = _w.state
         if forever and st.record_order:
             held = st.held.get(me)
             if held:
@@ -176,7 +80,7 @@ class InstrumentedLock:
         self._owner = me
         self._owner_site = site
         self._count = 1
-        _state.held.setdefault(me, []).append(self)
+        _w.state.held.setdefault(me, []).append(self)
 
     def release(self):
         me = _get_ident()
@@ -191,7 +95,7 @@ class InstrumentedLock:
         owner = self._owner
         self._owner = None
         self._owner_site = None
-        held = _state.held.get(owner)
+        held = _w.state.held.get(owner)
         if held is not None:
             try:
                 held.remove(self)
@@ -242,7 +146,7 @@ def _lock_factory(cls, raw):
     def factory(*args, **kwargs):
         # threading.py builds its own Events, Conditions and thread start-up on these names:
         # those stay raw, or thread start-up breaks.
-        if sys._getframe(1).f_code.co_filename == _THREADING_FILE:
+        if sys._getframe(1).f_code.co_filename == THREADING_FILE:
             return raw(*args, **kwargs)
         return cls()
     factory.__name__ = cls._kind
@@ -269,7 +173,7 @@ def _record_edges(st, me, held, lock, site):
             continue
         occ = st.edges.setdefault((h._uid, lock._uid), [])
         if len(occ) < 6 and not any(o[0] == serial for o in occ):
-            occ.append((serial, _thread_name(me), gates - {h._uid}, h._owner_site, site))
+            occ.append((serial, thread_name(me), gates - {h._uid}, h._owner_site, site))
 
 
 class _Blocking:
@@ -279,37 +183,37 @@ class _Blocking:
 
     def __init__(self, obj, site):
         self.ident = _get_ident()
-        self.prev = _state.blocked.get(self.ident)
-        _state.blocked[self.ident] = (obj, site, time.monotonic())
+        self.prev = _w.state.blocked.get(self.ident)
+        _w.state.blocked[self.ident] = (obj, site, time.monotonic())
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         if self.prev is None:
-            _state.blocked.pop(self.ident, None)
+            _w.state.blocked.pop(self.ident, None)
         else:
-            _state.blocked[self.ident] = self.prev
+            _w.state.blocked[self.ident] = self.prev
 
 
 class _Switch(type):
     """Instances made inside threading.py itself are the originals, so its internals stay raw."""
 
     def __call__(cls, *args, **kwargs):
-        if sys._getframe(1).f_code.co_filename == _THREADING_FILE:
+        if sys._getframe(1).f_code.co_filename == THREADING_FILE:
             return cls._original(*args, **kwargs)
         return super().__call__(*args, **kwargs)
 
 
 def _described(self, kind):
-    self._uid = next(_state.uids)
-    self._created, self._shown, self._label = _numbered(self)
+    self._uid = next(_w.state.uids)
+    self._created, self._shown, self._label = numbered(self)
     self._kind = kind
-    _state.names[self._uid] = self.describe()
+    _w.state.names[self._uid] = self.describe()
 
 
 def _describe(self):
-    return _describe_primitive(self._kind, self._created, self._shown, self._label)
+    return describe_primitive(self._kind, self._created, self._shown, self._label)
 
 
 class InstrumentedCondition(threading.Condition, metaclass=_Switch):
@@ -454,8 +358,7 @@ class InstrumentedBarrier(threading.Barrier, metaclass=_Switch):
 
 
 def install(student_root):
-    global _state
-    _state = _State(student_root)
+    _w.state = _w.State(student_root)
     threading.Lock = _lock_factory(InstrumentedLock, _raw_allocate)
     threading.RLock = _lock_factory(InstrumentedRLock, threading._CRLock or threading._PyRLock)
     threading.Condition = InstrumentedCondition
@@ -469,266 +372,17 @@ def install(student_root):
     import queue
     if hasattr(queue, "_PySimpleQueue"):
         queue.SimpleQueue = queue._PySimpleQueue
-    return _state
+    return _w.state
 
 
 def new_run():
     """A run starts: what the namer kept of the last run's calls is let go."""
-    if _state is not None:
-        _state.namer.new_run()
+    if _w.state is not None:
+        _w.state.namer.new_run()
 
 
 def set_record_order(on):
-    _state.record_order = on
+    _w.state.record_order = on
     if on:
-        _state.edges.clear()
+        _w.state.edges.clear()
 
-
-def _site_text(site):
-    return "%s:%d in %s" % site if site else "?"
-
-
-def blocked_call(ident):
-    """The source of the student's call that thread `ident` is in now (`q.get()`), or None."""
-    frame = sys._current_frames().get(ident)
-    root = _state.student_root
-    while frame is not None:
-        if frame.f_code.co_filename.startswith(root):
-            return grade_names.call_text(frame)
-        frame = frame.f_back
-    return None
-
-
-def waiting_text(ident, obj):
-    """What thread `ident` waits for: the primitive as the student named it, through the student's call
-    when the thread is in a call (`q.get() (queue.Queue, pc.py:9)`, `left.acquire() on forks[1] (...)`)."""
-    text = obj.describe()
-    label = getattr(obj, "_label", None)
-    call = blocked_call(ident) if label is not None else None
-    if not call or not call.endswith(")"):
-        return text
-    name = label[0]
-    if call.startswith(name + ".") and text.startswith(name + " ("):
-        return call + text[len(name):]
-    return "%s on %s" % (call, text)
-
-
-def _thread_entry(ident, waiting_for=None, site=None):
-    held = [{"lock": h.describe(), "site": _site_text(h._owner_site)} for h in _state.held.get(ident, [])]
-    f, line, fn = site if site else ("?", 0, "?")
-    return {
-        "name": _thread_name(ident), "file": f, "line": line, "function": fn,
-        "waiting_for": waiting_text(ident, waiting_for) if waiting_for is not None else None,
-        "holding": [h["lock"] + " acquired at " + h["site"] for h in held],
-    }
-
-
-def find_wait_cycle():
-    """A cycle thread -> lock it waits for -> thread holding it -> ..., or None."""
-    waiting = dict(_state.waiting)
-    for start in waiting:
-        path, seen, t = [], set(), start
-        while t in waiting and t not in seen:
-            seen.add(t)
-            lock, site = waiting[t]
-            owner = lock._owner
-            if owner is None:
-                break
-            path.append((t, lock, site))
-            t = owner
-        if t == start and path:
-            return path
-    return None
-
-
-def find_orphaned_wait():
-    """A thread waiting forever for a lock whose holder has finished, or None."""
-    for t, (lock, site) in list(_state.waiting.items()):
-        owner = lock._owner
-        if owner is not None and owner not in threading._active:
-            return (t, lock, site, owner)
-    return None
-
-
-def _natural(name):
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", name)]
-
-
-def describe_cycle(path):
-    # Told from the thread whose name comes first (Thread-1 before Thread-12), wherever the search began.
-    first = min(range(len(path)), key=lambda k: _natural(_thread_name(path[k][0])))
-    path = path[first:] + path[:first]
-    threads = [_thread_entry(t, lock, site) for t, lock, site in path]
-    parts = []
-    for (t, lock, site) in path:
-        holder = lock._owner
-        parts.append("%s waits at %s for %s held by %s" % (
-            _thread_name(t), _site_text(site), waiting_text(t, lock), _thread_name(holder)))
-    return {
-        "kind": "deadlock",
-        "summary": "deadlock: " + "; ".join(parts),
-        "threads": threads,
-        "cycle": [_thread_name(t) for t, _, _ in path] + [_thread_name(path[0][0])],
-    }
-
-
-def describe_orphan(found):
-    t, lock, site, owner = found
-    return {
-        "kind": "deadlock",
-        "summary": "%s waits at %s for %s, but %s finished without releasing it (acquired at %s)" % (
-            _thread_name(t), _site_text(site), waiting_text(t, lock), _thread_name(owner),
-            _site_text(lock._owner_site)),
-        "threads": [_thread_entry(t, lock, site)],
-        "cycle": [],
-    }
-
-
-def order_cycle():
-    """A feasible lock-order cycle (distinct threads, no common gate lock), described; or None."""
-    graph = {}
-    for (a, b) in _state.edges:
-        graph.setdefault(a, set()).add(b)
-
-    def feasible(cycle_edges):
-        def pick(i, used_threads, gates):
-            if i == len(cycle_edges):
-                return []
-            for occ in _state.edges[cycle_edges[i]]:
-                if occ[0] in used_threads or (gates & occ[2]):
-                    continue
-                rest = pick(i + 1, used_threads | {occ[0]}, gates | occ[2])
-                if rest is not None:
-                    return [occ] + rest
-            return None
-        return pick(0, frozenset(), frozenset())
-
-    def cycles_from(start):
-        stack = [(start, [start])]
-        while stack:
-            node, path = stack.pop()
-            for nxt in graph.get(node, ()):
-                if nxt == start and len(path) >= 2:
-                    yield path
-                elif nxt not in path and nxt > start and len(path) < 6:
-                    stack.append((nxt, path + [nxt]))
-
-    for start in sorted(graph):
-        for path in cycles_from(start):
-            edges = [(path[i], path[(i + 1) % len(path)]) for i in range(len(path))]
-            occs = feasible(edges)
-            if occs is None:
-                continue
-            parts, threads = [], []
-            for (a, b), occ in zip(edges, occs):
-                da = _state.names.get(a, "lock#%d" % a)
-                db = _state.names.get(b, "lock#%d" % b)
-                parts.append("%s held %s (taken at %s) while acquiring %s at %s" % (
-                    occ[1], da, _site_text(occ[3]), db, _site_text(occ[4])))
-                f, line, fn = occ[4]
-                threads.append({"name": occ[1], "file": f, "line": line, "function": fn,
-                                "waiting_for": db, "holding": [da + " acquired at " + _site_text(occ[3])]})
-            return {
-                "kind": "potential_deadlock",
-                "summary": "can deadlock: locks are taken in opposite orders: " + "; ".join(parts),
-                "threads": threads,
-                "cycle": [t["name"] for t in threads],
-            }
-    return None
-
-
-def _joining(ident):
-    """Whether a thread waits for other threads to finish (Thread.join). A join with a timeout
-    counts too: when every thread it waits for is blocked for good, the timeout changes nothing, and the
-    hang is named now rather than as "still running" later. (A check that wants its own words there
-    runs with `instrument: false`.)"""
-    frame = sys._current_frames().get(ident)
-    return frame is not None and frame.f_code.co_filename == _THREADING_FILE and \
-        frame.f_code.co_name in ("_wait_for_tstate_lock", "join")
-
-
-def find_all_blocked(grace):
-    """Every thread blocked in an untimed wait on an instrumented Condition, Event or Semaphore for at
-    least `grace` seconds, or waiting for a lock held by such a thread (any thread may be joining
-    them): nothing is left to wake anyone up. Or None. Pure lock waits are the cycle detector's."""
-    now = time.monotonic()
-    entries, lock_waits = [], []
-    for t in threading.enumerate():
-        if t.name == "grade-watchdog":
-            continue
-        ident = t.ident
-        if ident in _state.blocked:
-            obj, site, since = _state.blocked[ident]
-            if now - since < grace:
-                return None
-            entries.append((ident, obj, site))
-        elif ident in _state.waiting:
-            lock, site = _state.waiting[ident]
-            lock_waits.append((ident, lock, site))
-        elif _joining(ident):
-            entries.append((ident, None, None))
-        else:
-            return None
-    if not any(obj is not None for _, obj, _ in entries):
-        return None
-    stuck = {ident for ident, _, _ in entries}
-    for ident, lock, site in lock_waits:
-        if lock._owner not in stuck:
-            return None
-        entries.append((ident, lock, site))
-    return entries
-
-
-def describe_all_blocked(entries):
-    parts, threads = [], []
-    for ident, obj, site in entries:
-        if obj is None:
-            parts.append("%s waits for the other threads to finish" % _thread_name(ident))
-            continue
-        parts.append("%s waits at %s on %s" % (_thread_name(ident), _site_text(site), waiting_text(ident, obj)))
-        threads.append(_thread_entry(ident, obj, site))
-    return {
-        "kind": "lost_wakeup",
-        "summary": "no thread can make progress (a lost wake-up: every thread waits and none is left to "
-                   "notify, set or release): " + "; ".join(parts),
-        "threads": threads,
-        "cycle": [],
-        "hint": "wait in a loop on the condition you need (while not ready: cond.wait()), and notify, set "
-                "or release after every change another thread may be waiting for",
-    }
-
-
-class Watchdog(threading.Thread):
-    """Polls for a wait-for cycle (a deadlock once it lasts two polls) and for every thread blocked
-    with nobody left to wake it (a lost wake-up); reports the first found, then the run ends."""
-
-    def __init__(self, report, interval=0.05, grace=0.5):
-        super().__init__(name="grade-watchdog", daemon=True)
-        self._report = report
-        self._interval = interval
-        self._grace = grace
-
-    def run(self):
-        last, orphan_since, stuck = None, None, None
-        while True:
-            time.sleep(self._interval)
-            blocked = find_all_blocked(self._grace)
-            key = tuple(sorted((i, id(o)) for i, o, _ in blocked)) if blocked else None
-            if key is not None and key == stuck:
-                self._report(describe_all_blocked(blocked))
-                return
-            stuck = key
-            path = find_wait_cycle()
-            key = tuple((t, id(lock)) for t, lock, _ in path) if path else None
-            if key is not None and key == last:
-                self._report(describe_cycle(path))
-                return
-            last = key
-            orphan = find_orphaned_wait()
-            if orphan is None:
-                orphan_since = None
-            elif orphan_since is None:
-                orphan_since = time.monotonic()
-            elif time.monotonic() - orphan_since > 1.0:
-                self._report(describe_orphan(orphan))
-                return

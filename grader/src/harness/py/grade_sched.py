@@ -12,9 +12,11 @@ Blocking calls the scheduler does not know (sockets, multiprocessing) would hold
 them keep yield injection.
 """
 import random
-import sys
 import threading
 import time
+
+import grade_deadlock
+import grade_waits
 
 _raw_allocate = threading._allocate_lock
 _get_ident = threading.get_ident
@@ -78,8 +80,7 @@ class Scheduler:
         if timed:
             # A lock cycle among the others will never resolve: report it now rather than let a timed
             # wait (a check's join with a timeout, say) expire and hide it.
-            import grade_instrument
-            if grade_instrument.find_wait_cycle():
+            if grade_deadlock.find_wait_cycle():
                 return None
         if timed:  # time passes only when everyone waits: the first timed wait expires
             t = timed[0]
@@ -169,10 +170,9 @@ class Scheduler:
 
     def describe_stuck(self):
         suffix = " [controlled schedule, %d switches: replays exactly with the same seed]" % self.switches
-        import grade_instrument
-        cycle = grade_instrument.find_wait_cycle()
+        cycle = grade_deadlock.find_wait_cycle()
         if cycle:
-            d = grade_instrument.describe_cycle(cycle)
+            d = grade_deadlock.describe_cycle(cycle)
             d["summary"] += suffix
             return d
         threads, parts = [], []
@@ -224,16 +224,11 @@ def _describe(on, ident):
         return "thread %s to finish (join)" % on.name
     if getattr(on, "describe", None) is None:
         return repr(on)
-    import grade_instrument
-    return grade_instrument.waiting_text(ident, on)
+    return grade_deadlock.waiting_text(ident, on)
 
 
 def _holding(ident):
-    import grade_instrument
-    st = grade_instrument._state
-    if st is None:
-        return []
-    return [h.describe() for h in st.held.get(ident, [])]
+    return grade_waits.holding(ident)
 
 
 def _start(self):
