@@ -56,7 +56,7 @@ const GONE: &str = "import threading\n\n\ndef late():\n    return threading.Lock
 const DRIVER: &str = r#"import json, os, sys, threading, time
 harness, root = sys.argv[1], sys.argv[2]
 sys.path[:0] = [harness, root]
-import grade_instrument as gi
+import grade_instrument as gi, grade_deadlock
 gi.install(root + "/")
 import student, gone
 os.remove(os.path.join(root, "gone.py"))
@@ -69,7 +69,7 @@ out["second dinner, first kept"] = [f.describe() for f in student.dine(2)]
 waiter = threading.Thread(target=student.consume, args=(q,), daemon=True)
 waiter.start()
 time.sleep(0.3)
-out["blocked"] = gi.waiting_text(waiter.ident, q.not_empty)
+out["blocked"] = grade_deadlock.waiting_text(waiter.ident, q.not_empty)
 print(json.dumps(out))
 "#;
 
