@@ -19,19 +19,41 @@ pub enum Job {
     Bench(BenchJob),
 }
 
-/// What a check job needs: the check, its parameters, its runs' seeds and inputs, and how to run them.
+/// What every job that runs an item's check function carries: the run's copy, the check and its
+/// parameters, the runs' seeds, the fixture server, and whether the primitives are instrumented.
 #[derive(Debug, Clone, Serialize)]
-pub struct CheckJob {
+pub struct Workload {
     pub root: PathBuf,
     /// The checks file; the runner replaces it with the run's own copy.
     pub checks: PathBuf,
     pub check: Option<String>,
     pub params: Value,
     pub seeds: Vec<u64>,
-    /// The judge's planned inputs, one per seed.
-    pub inputs: Vec<Value>,
     pub http: Value,
     pub instrument: bool,
+}
+
+impl Workload {
+    fn of(item: &Item, checks: &Path, root: &Path, seeds: &[u64], http: Value, instrument: bool) -> Workload {
+        Workload {
+            root: root.to_path_buf(),
+            checks: checks.to_path_buf(),
+            check: item.check.clone(),
+            params: item.params.clone(),
+            seeds: seeds.to_vec(),
+            http,
+            instrument,
+        }
+    }
+}
+
+/// A check job: the workload, its runs' planned inputs, and how to run them.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckJob {
+    #[serde(flatten)]
+    pub workload: Workload,
+    /// The judge's planned inputs, one per seed.
+    pub inputs: Vec<Value>,
     pub lock_order: bool,
     pub start_method: Option<StartMethod>,
     pub scheduler: Scheduler,
@@ -39,15 +61,11 @@ pub struct CheckJob {
     pub memory: bool,
 }
 
+/// A bench job: the workload (never instrumented: timed as the student's code runs) and its sample size.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchJob {
-    pub root: PathBuf,
-    pub checks: PathBuf,
-    pub check: Option<String>,
-    pub params: Value,
-    pub seeds: Vec<u64>,
-    pub instrument: bool,
-    pub http: Value,
+    #[serde(flatten)]
+    pub workload: Workload,
     pub min_sample_ms: u32,
 }
 
@@ -71,14 +89,8 @@ impl Job {
     /// An item's check job over the run's copy `root`.
     pub fn check(item: &Item, checks: &Path, root: &Path, seeds: &[u64], inputs: Vec<Value>, http: Value, trace: Option<f64>) -> Job {
         Job::Check(CheckJob {
-            root: root.to_path_buf(),
-            checks: checks.to_path_buf(),
-            check: item.check.clone(),
-            params: item.params.clone(),
-            seeds: seeds.to_vec(),
+            workload: Workload::of(item, checks, root, seeds, http, item.instrument),
             inputs,
-            http,
-            instrument: item.instrument,
             lock_order: item.lock_order,
             start_method: item.start_method,
             scheduler: item.scheduler,
@@ -90,13 +102,7 @@ impl Job {
     /// A timed item's bench job over the run's copy `root`.
     pub fn bench(item: &Item, checks: &Path, root: &Path, seeds: &[u64], http: Value) -> Job {
         Job::Bench(BenchJob {
-            root: root.to_path_buf(),
-            checks: checks.to_path_buf(),
-            check: item.check.clone(),
-            params: item.params.clone(),
-            seeds: seeds.to_vec(),
-            instrument: false,
-            http,
+            workload: Workload::of(item, checks, root, seeds, http, false),
             min_sample_ms: item.bench.as_ref().map(|b| b.min_sample_ms).unwrap_or(100),
         })
     }
@@ -104,8 +110,7 @@ impl Job {
     /// The checks file the job loads, if any: the runner copies it (and its modules) beside the run.
     pub fn checks_mut(&mut self) -> Option<&mut PathBuf> {
         match self {
-            Job::Check(c) => Some(&mut c.checks),
-            Job::Bench(b) => Some(&mut b.checks),
+            Job::Check(CheckJob { workload, .. }) | Job::Bench(BenchJob { workload, .. }) => Some(&mut workload.checks),
             Job::Compile { .. } | Job::Lint { .. } => None,
         }
     }
