@@ -20,6 +20,7 @@ import functools
 import threading
 import time
 
+from grade_lib_student import student_module
 from grade_oracles import await_waiting, in_wait
 
 WAIT = 3.0          # seconds any single wait of the check may take before it gives up
@@ -31,11 +32,7 @@ CHECK_THREADS = ("submitter", "waiter", "gate-timer", "call")   # names of the c
 
 
 def _module(ctx):
-    tq = ctx.student("task_queue")
-    for name in ("TaskQueue", "TaskQueueClosed", "TaskResult"):
-        ctx.expect(hasattr(tq, name), "task_queue.py defines no %s" % name,
-                   hint="keep the names of the starter's docstring")
-    return tq
+    return student_module(ctx, "task_queue", ("TaskQueue", "TaskQueueClosed", "TaskResult"))
 
 
 class _Pool:

@@ -33,6 +33,7 @@ import sys
 import threading
 import time
 
+from grade_lib_student import student_module
 from grade_oracles import await_waiting, in_wait
 
 WAIT = 3.0          # seconds any single wait of the check may take before it gives up
@@ -47,11 +48,7 @@ class _Unset:
 
 
 def _module(ctx):
-    tp = ctx.student("thread_pool")
-    for name in ("ThreadPool", "CancelledError"):
-        ctx.expect(hasattr(tp, name), "thread_pool.py defines no %s" % name,
-                   hint="keep the names of the starter's docstring")
-    return tp
+    return student_module(ctx, "thread_pool", ("ThreadPool", "CancelledError"))
 
 
 def _check_thread(t):

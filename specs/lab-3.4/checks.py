@@ -16,6 +16,7 @@ Standard library only.
 import threading
 import time
 
+from grade_lib_student import student_module
 from grade_oracles import await_waiting, in_wait
 
 WAIT = 3.0  # seconds any single wait of the check may take before it gives up
@@ -25,11 +26,7 @@ HINT_OUTSIDE = ("take the task out of the heap under the lock, release the lock,
 
 
 def _module(ctx):
-    wq = ctx.student("worker_queue")
-    for name in ("PriorityWorkerQueue", "QueueClosed"):
-        ctx.expect(hasattr(wq, name), "worker_queue.py defines no %s" % name,
-                   hint="keep the names of the starter's docstring")
-    return wq
+    return student_module(ctx, "worker_queue", ("PriorityWorkerQueue", "QueueClosed"))
 
 
 def _start(ctx, wq, *args, **kwargs):

@@ -21,6 +21,8 @@ import importlib
 import math
 import time
 
+from grade_lib_student import student_module
+
 # A step of a coroutine that runs longer than this without yielding is a blocking call (run_async's
 # slow_ms). Above run_async's default of 100 ms: in debug mode, gathering 30 coroutines creates 30 tasks
 # in one step, each recording where it was created, and on a loaded machine that step alone has taken
@@ -39,11 +41,7 @@ def _network_errors():
 
 
 def _module(ctx):
-    mod = ctx.student("async_client")
-    for name in ("FetchResult", "fetch_url", "fetch_all"):
-        ctx.expect(hasattr(mod, name), "async_client.py defines no %s" % name,
-                   hint="keep the names of the starter's docstring")
-    return mod
+    return student_module(ctx, "async_client", ("FetchResult", "fetch_url", "fetch_all"))
 
 
 # -- recording ----------------------------------------------------------------------------------------------
