@@ -46,10 +46,8 @@ pub fn rerun(g: &Grader, old: &Report) -> Result<Report> {
         eprintln!("grade: warning: {w}");
     }
     let mut new = g.grade(&spec, &dir, Some(old.grader.seed))?;
-    new.submission.student = old.submission.student.clone();
     // The instructor's scores stand as they were.
-    let student = new.submission.student.clone().unwrap_or_default();
-    crate::overrides::Overrides::of_report(old).apply(&mut new, &student);
+    crate::report::finish::finish(&mut new, old.submission.student.clone(), &crate::overrides::Overrides::of_report(old));
     eprintln!("{}", compare(old, &new));
     Ok(new)
 }

@@ -87,24 +87,65 @@ pub fn load_expect(dir: &Path) -> Result<Expect> {
 /// Grades a trial's submission and compares the report with what it must get.
 /// `Err` carries every mismatch, one per line.
 pub fn run_trial(grader: &Grader, trial: &Trial) -> std::result::Result<Report, String> {
-    let spec = grader.course.load(&trial.lab).map_err(|e| e.to_string())?;
+    let (report, verdict) = judge_trial(grader, trial);
+    verdict.and(report.ok_or_else(|| "no report".to_string()))
+}
+
+/// A trial's report (when grading got that far) and whether it is what the trial must get (`Err`: every
+/// mismatch, one per line).
+pub fn judge_trial(grader: &Grader, trial: &Trial) -> (Option<Report>, std::result::Result<(), String>) {
+    let spec = match grader.course.load(&trial.lab) {
+        Ok(s) => s,
+        Err(e) => return (None, Err(e.to_string())),
+    };
     if !trial.dir.is_dir() {
-        return Err(format!("{} is missing", trial.dir.display()));
+        return (None, Err(format!("{} is missing", trial.dir.display())));
     }
     let expect = match &trial.case {
-        Case::Fixture(_) => Some(load_expect(&trial.dir).map_err(|e| e.to_string())?),
+        Case::Fixture(_) => match load_expect(&trial.dir) {
+            Ok(e) => Some(e),
+            Err(e) => return (None, Err(e.to_string())),
+        },
         _ => None,
     };
-    let mut report = grader.grade(&spec, &trial.dir, None).map_err(|e| e.to_string())?;
+    let mut report = match grader.grade(&spec, &trial.dir, None) {
+        Ok(r) => r,
+        Err(e) => return (None, Err(e.to_string())),
+    };
     // A measurement the machine spoiled is taken again; one that stays inconclusive contradicts nothing.
-    grader.remeasure(&spec, &trial.dir, &mut report, 2).map_err(|e| e.to_string())?;
+    if let Err(e) = grader.remeasure(&spec, &trial.dir, &mut report, 2) {
+        return (Some(report), Err(e.to_string()));
+    }
     let problems = match (&trial.case, &expect) {
         (Case::Solution, _) => solution_problems(&report),
         (Case::Starter, _) => starter_problems(&report),
         (Case::Fixture(_), Some(e)) => fixture_problems(&spec, &report, e),
         (Case::Fixture(_), None) => vec!["no expect.yaml".into()],
     };
-    if problems.is_empty() { Ok(report) } else { Err(problems.join("\n")) }
+    let verdict = if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) };
+    (Some(report), verdict)
+}
+
+/// What a trial spent in runs of the harness: every item's run time (interpreter start-up included), summed.
+/// Waiting for the machine (a timed item's exclusive turn, a quiet machine) and judging are not counted.
+pub fn run_time(r: &Report) -> std::time::Duration {
+    std::time::Duration::from_millis(r.tests.iter().filter_map(|t| t.timing).map(|t| t.run_ms).sum())
+}
+
+/// A lab's trials against its budget (`budget_s` in its spec): `Err` when it has none or went over it.
+pub fn budget_problem(spec: &Spec, spent: std::time::Duration) -> std::result::Result<(), String> {
+    match spec.budget {
+        None => Err(format!("{}: no `budget_s` in {}: give the lab's trials a budget", spec.id, spec.path.display())),
+        Some(b) if spent > b => Err(format!(
+            "{}: its trials spent {:.1} s in runs, over their budget of {:.0} s (`budget_s` in {}): make the slow \
+             trials cheaper (fewer repetitions or samples, shorter timeouts) or raise the budget on purpose",
+            spec.id,
+            spent.as_secs_f64(),
+            b.as_secs_f64(),
+            spec.path.display()
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 fn describe(t: &crate::report::model::TestResult) -> String {

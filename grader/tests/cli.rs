@@ -143,6 +143,19 @@ fn a_key_of_another_kind_is_an_error() {
 }
 
 #[test]
+fn a_budget_out_of_range_is_named() {
+    let dir = broken_course(|t| t.replacen("\nitems:\n", "\nbudget_s: 0\nitems:\n", 1));
+    let line = line_of(&std::fs::read_to_string(dir.path().join("specs/lab-0.1.yaml")).unwrap(), "budget_s: 0");
+    grade()
+        .args(["lab-0.1", "--specs"])
+        .arg(dir.path().join("specs"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("lab-0.1.yaml:{line}:")))
+        .stderr(predicate::str::contains("key `budget_s`: seconds, more than 0 and at most 3600"));
+}
+
+#[test]
 fn a_missing_submission_directory_exits_2() {
     grade()
         .args(["lab-0.1", "--specs"])

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 const MAX_LINES: usize = 400;
 /// Files still over the limit, each with what splitting it waits for. The list may only shrink.
-const NOT_YET_SPLIT: &[(&str, &str)] = &[("spec/mod.rs", "issue 11.4: model, raw YAML and validation, an item's kind as a sum type")];
+const NOT_YET_SPLIT: &[(&str, &str)] = &[];
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {

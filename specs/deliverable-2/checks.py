@@ -7,7 +7,7 @@ extract_links(base_url, html), Page(url, status, links, attempts, error) and Cra
 per, retries, backoff, timeout, site_of) with crawl(start_url) -> {url: Page} and stats().
 
 Every crawl check serves a web site on the grader's fixture HTTP server (ctx.http.configure), built by
-`d2_site` (beside this file) as in lab-2.3 (sites /s0/, /s1/, ... linking to each other in every form,
+the check library's `grade_lib_site` as in lab-2.3 (sites /s0/, /s1/, ... linking to each other in every form,
 cycles, 404s, 500s, a JSON page, orphans, mailto:/javascript: links, a link to another host), with
 failures injected per page with the server's `fail:` block: the first k requests of a page answer 500,
 or are reset (TCP RST), or get no answer (timeout), or trickle their body (slow_body); some pages always
@@ -19,22 +19,12 @@ run alone on a virtual clock, and the times its wait() calls returned are record
 
 Standard library only.
 """
-import os
-import sys
 from urllib.parse import urlsplit
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.append(_HERE)  # after the student's directory: their files come first
-
-from d2_site import Site, failing, make_hub_site, make_site  # noqa: E402
+from grade_lib_site import Site, failing, make_hub_site, make_site, site_of as _site_of
+from grade_lib_student import student_module
 
 CRAWL_WAIT = 8.0    # seconds a crawl may take before the check gives up
-
-
-def _site_of(url):
-    """The grader's notion of a site: the first path segment (/s0/..., /s1/...)."""
-    return urlsplit(url).path.split("/")[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -42,11 +32,7 @@ def _site_of(url):
 
 
 def _module(ctx):
-    mod = ctx.student("crawler")
-    for name in ("Crawler", "RateLimiter", "Page", "extract_links"):
-        ctx.expect(hasattr(mod, name), "crawler.py defines no %s" % name,
-                   hint="keep the names of the starter's docstring")
-    return mod
+    return student_module(ctx, "crawler", ("Crawler", "RateLimiter", "Page", "extract_links"))
 
 
 def _crawler(ctx, mod, p, **over):
@@ -171,7 +157,7 @@ def visited_race(ctx):
     """Forced thread switches while many pages list the same links (a hub site, no random part)."""
     mod = _module(ctx)
     p = ctx.params
-    site = make_hub_site(ctx.http.base, p["hubs"], p["leaves"], latency=0)
+    site = make_hub_site(ctx.http.base, p["hubs"], p["leaves"], latency=0, retries=0)
     _crawl(ctx, _crawler(ctx, mod, p, rate=10000, retries=0), site)
 
 

@@ -1,12 +1,12 @@
 """Judgements for deliverable-2: threaded web crawler with rate limiting and retries (the workloads are
 in checks.py). Runs outside the submission's process: the random sites are planned here from the run's
-seed (d2_site), the expected crawl and the requests each path must get are computed here, and every
+seed (grade_lib_site), the expected crawl and the requests each path must get are computed here, and every
 verdict comes from what the workload recorded: crawl()'s result, stats(), the fixture server's own
 request log, and the virtual times of a RateLimiter's wait() calls."""
-import re
 from urllib.parse import urlsplit
 
-from d2_site import BASE, PORT, Site, failing, make_hub_site, make_site
+from grade_lib_site import BASE, PORT, Site, expect_page_set, failing, make_hub_site, make_site, short_urls
+from grade_lib_urls import base as _base, max_in_window as _max_in_window, path_counts, server_log, url_key as _key
 
 HINT_SEEN = ("mark a URL as seen when you SUBMIT it, and let one thread (or one lock) decide 'not seen yet "
              "-> mark it -> submit' in one step")
@@ -60,34 +60,15 @@ def plan_politeness_failures(j):
 # helpers
 
 
-def _base(j):
-    """The fixture server's address for this run, as the workload found it."""
-    base = j.obs["base"]
-    j.expect(isinstance(base, str) and re.fullmatch(r"http://127\.0\.0\.1:\d+", base) is not None,
-             "the run recorded %r as the fixture server's address" % (base,))
-    return base
-
-
 def _site(j):
     """The run's site: the planned one, or the hub site (no plan)."""
     if j.inputs is not None:
         return Site.load(j.inputs["site"], _base(j))
-    return make_hub_site(_base(j), j.params["hubs"], j.params["leaves"], latency=0)
-
-
-def _key(value):
-    """A URL as a set member or dictionary key (a student's value may be anything)."""
-    return value if isinstance(value, str) else repr(value)
+    return make_hub_site(_base(j), j.params["hubs"], j.params["leaves"], latency=0, retries=0)
 
 
 def _p(url, base):
     return url[len(base):] if url.startswith(base) else url
-
-
-def _short(urls, base, n=4):
-    urls = sorted(urls)
-    text = ", ".join(_p(u, base) for u in urls[:n])
-    return text + (" and %d more" % (len(urls) - n) if len(urls) > n else "")
 
 
 def _result(j):
@@ -102,11 +83,7 @@ def _result(j):
 
 def _requests(j):
     """The fixture server's log as recorded: [(path, start_ms, end_ms or None)], in the server's order."""
-    reqs = j.obs["requests"]
-    j.expect(isinstance(reqs, list) and all(isinstance(r, list) and len(r) == 3 and isinstance(r[0], str)
-                                            for r in reqs),
-             "the run recorded the server's log in an unexpected shape")
-    return [tuple(r) for r in reqs]
+    return server_log(j, str_paths=True)
 
 
 def _crawled(j):
@@ -117,37 +94,13 @@ def _crawled(j):
 
 
 def _counts(reqs):
-    out = {}
-    for path, _, _ in reqs:
-        out[path] = out.get(path, 0) + 1
-    return out
+    return path_counts(path for path, _, _ in reqs)
 
 
 def _gaps(path, reqs):
     """Milliseconds between successive requests to `path` (retries and their backoff)."""
     starts = sorted(start for p, start, _ in reqs if p == path)
     return [b - a for a, b in zip(starts, starts[1:])]
-
-
-def _server_site(path):
-    return path.split("/")[1]
-
-
-def _max_in_window(reqs, window_ms):
-    """The most requests to one site that started within any `window_ms`: (count, site, first start_ms)."""
-    groups = {}
-    for path, start, _ in reqs:
-        groups.setdefault(_server_site(path), []).append(start)
-    best = (0, None, None)
-    for k, starts in groups.items():
-        starts.sort()
-        i0 = 0
-        for i, s in enumerate(starts):
-            while s - starts[i0] >= window_ms:
-                i0 += 1
-            if i - i0 + 1 > best[0]:
-                best = (i - i0 + 1, k, starts[i0])
-    return best
 
 
 def _links_shown(links):
@@ -158,16 +111,9 @@ def _expect_pages(j, result, site, what, attempts=True):
     """The crawl's result equals the expected one: URLs, final statuses, links (and attempts)."""
     want = site.expected()
     base = site.base
-    extra, missing = set(result) - set(want), set(want) - set(result)
-    offsite = [u for u in extra if urlsplit(u)[:2] != urlsplit(base)[:2]]
-    j.expect(not offsite, "%s: the result has page(s) on another host: %s" % (what, _short(offsite, base)),
-             hint=HINT_SCOPE)
-    j.expect(not extra and not missing,
-             "%s: the crawl reached the wrong set of pages: %d expected, %d returned; missing: %s; not "
-             "expected: %s" % (what, len(want), len(result), _short(missing, base) or "none",
-                               _short(extra, base) or "none"),
-             hint="follow every http(s) <a href> of each final-200 HTML page on the same host, and record "
-                  "every URL fetched, also 404s, 500s and pages that never answered")
+    expect_page_set(j, result, want, base, what, HINT_SCOPE,
+                    hint_set="follow every http(s) <a href> of each final-200 HTML page on the same host, and record "
+                             "every URL fetched, also 404s, 500s and pages that never answered")
     for url in sorted(want):
         status, links, tries = want[url]
         page = result[url]
@@ -183,7 +129,7 @@ def _expect_pages(j, result, site, what, attempts=True):
         if set(got_links) != set(links):
             miss, more = set(links) - set(got_links), set(got_links) - set(links)
             j.fail("%s: the links of %s are wrong: missing %s; not expected %s"
-                   % (what, path, _short(miss, base) or "none", _short(more, base) or "none"),
+                   % (what, path, short_urls(miss, base) or "none", short_urls(more, base) or "none"),
                    hint="links are the <a href> of a final-200 HTML page only, resolved against the page's "
                         "URL, fragment removed, http(s) only; [] for every other page")
         if status is None:

@@ -5,24 +5,18 @@ Standard library only. Every log is generated here, deterministically from a see
 (d4_logs.py, shared with the judge, which computes the expected aggregates from the same generator
 without the file), into the run's temporary directory (TMPDIR, which the grader gives each run). What
 analyse() returned is recorded with its types (`_typed`: a dict's keys stay ints or strings, a tuple
-stays a tuple), so the judge compares what the student's code returned, not its JSON image.
+stays a tuple: grade_lib_values.typed), so the judge compares what the student's code returned, not its JSON image.
 """
 
-import hashlib
-import numbers
 import os
 import re
-import sys
 import tempfile
-import threading
 import time
-import traceback
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.append(_HERE)  # after the student's directory: their files come first
-
-import d4_logs  # noqa: E402
+import d4_logs
+from grade_lib_procs import CpuClock, is_helper_cmd, proc_table
+from grade_lib_student import call_pool
+from grade_lib_values import typed
 
 MODULE = "loganalyser"
 LONG_STR = 4096
@@ -42,58 +36,13 @@ def _log(ctx, lines, seed, name="app.log"):
 # --------------------------------------------------------------------------
 # calling the student's code
 
-def _student_line(exc):
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if os.path.basename(f.filename) == MODULE + ".py"]
-    if not frames:
-        return ""
-    return f" (at {MODULE}.py:{frames[-1].lineno} in {frames[-1].name})"
-
-
-def _worker_line(exc):
-    """' in a worker process (at loganalyser.py:LINE in FUNC)' from a pool's remote traceback."""
-    tb = getattr(exc.__cause__, "tb", None)
-    if not isinstance(tb, str):
-        return ""
-    frames = [f for f in re.findall(r'File "([^"]*)", line (\d+), in (\S+)', tb)
-              if os.path.basename(f[0]) == MODULE + ".py"]
-    if not frames:
-        return ""
-    _, line, func = frames[-1]
-    return f" in a worker process (at {MODULE}.py:{line} in {func})"
-
-
 def _call(ctx, what, fn, timeout):
-    box = {}
-
-    def body():
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # re-raised below, in the check's thread
-            box["error"] = exc
-
-    t = threading.Thread(target=body, name="student-call", daemon=True)
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
-        ctx.fail(f"{what} did not return within {timeout} s",
-                 hint="a worker that never ends, a result never sent, or parsing far slower than "
-                      "expected (one task per line?)")
-    if "error" in box:
-        exc = box["error"]
-        text = f"{type(exc).__name__}: {exc}"
-        if "pickl" in text.lower():
-            ctx.fail(f"{what} raised {text}{_student_line(exc)}",
-                     hint="what goes to a worker process is pickled: the worker function must be "
-                          "defined at the top level of loganalyser.py, and its arguments (a path "
-                          "and two offsets) must be plain values, not open files")
-        remote = _worker_line(exc)
-        if remote:
-            ctx.fail(f"{what} raised {text}{remote}",
-                     hint="the pool re-raises a worker's exception in the parent; the line above "
-                          "is where the worker raised it")
-        raise exc
-    return box.get("value")
+    return call_pool(ctx, what, fn, timeout, MODULE,
+                     hang_hint="a worker that never ends, a result never sent, or parsing far slower than "
+                               "expected (one task per line?)",
+                     pickle_hint="what goes to a worker process is pickled: the worker function must be "
+                                 "defined at the top level of loganalyser.py, and its arguments (a path "
+                                 "and two offsets) must be plain values, not open files")[0]
 
 
 def _analyse(ctx, path, workers, label, timeout, pass_workers=True):
@@ -108,41 +57,11 @@ def _analyse(ctx, path, workers, label, timeout, pass_workers=True):
     return what, _call(ctx, what, lambda: fn(path), timeout)
 
 
-def _typed(value, depth=0):
-    """What the student's code returned, as JSON can carry it with its types: a dict as {"dict": [[key,
-    value], ...]} (keys keep their type), a tuple as {"tuple": [...]}, a float as {"float": repr} (exact,
-    nan and inf too), any other object as {"object": type name, "repr": repr}, a string longer than
-    LONG_STR as its sha256 (the chunk-edges file has a 200 KB path). Numbers of other numeric types
-    (numbers.Integral, numbers.Real) as int / float. judge.py's _decode undoes it."""
-    if depth > 20:
-        return {"object": type(value).__name__, "repr": "..."}
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        value = str.__str__(value)  # a subclass's own __eq__ or __str__ plays no part
-        if len(value) > LONG_STR:  # the channel cuts long strings: the judge compares its digest
-            return {"long": hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest(),
-                    "len": len(value), "head": value[:200]}
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return {"float": repr(float(value))}  # exact (the grader's JSON parser may round a float's last bit)
-    if isinstance(value, dict):
-        return {"dict": [[_typed(k, depth + 1), _typed(v, depth + 1)] for k, v in value.items()]}
-    if isinstance(value, tuple):
-        return {"tuple": [_typed(v, depth + 1) for v in value]}
-    if isinstance(value, list):
-        return [_typed(v, depth + 1) for v in value]
-    return _typed_object(value)
-
-
-def _typed_object(value):
-    try:
-        text = repr(value)
-    except Exception:  # the student's __repr__
-        text = "<%s>" % type(value).__name__
-    return {"object": type(value).__name__, "repr": text}
+def _typed(value):
+    """What the student's code returned, as JSON can carry it with its types (grade_lib_values.typed: a
+    dict's keys keep their type, a tuple stays a tuple, a float is exact), a string longer than LONG_STR
+    as its sha256 (the chunk-edges file has a 200 KB path). judge.py's decode undoes it."""
+    return typed(value, LONG_STR)
 
 
 # --------------------------------------------------------------------------
@@ -189,34 +108,15 @@ def chunk_edges(ctx):
 # --------------------------------------------------------------------------
 # problem_solving
 
-_HELPER_WORDS = ("resource_tracker", "forkserver")
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
 def _children_of(pid):
     """{pid: (state, cmdline, cutime + cstime)} of the direct children of `pid`."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read().decode(errors="replace")
-            rest = stat[stat.rindex(")") + 2:].split()
-            if int(rest[1]) != pid:
-                continue
-            with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
-            found[int(entry)] = (rest[0], cmd, (int(rest[13]) + int(rest[14])) / _TICK)
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
+    return {child: row[1:] for child, row in proc_table(cpu=True).items() if row[0] == pid}
 
 
 def _workers_left():
     """{pid: state} of this process's children (zombies too), multiprocessing's helpers excepted."""
     return {pid: st for pid, (st, cmd, _) in _children_of(os.getpid()).items()
-            if not any(w in cmd for w in _HELPER_WORDS)}
+            if not is_helper_cmd(cmd)}
 
 
 def no_process_left(ctx):
@@ -241,22 +141,14 @@ def no_process_left(ctx):
     ctx.observe("calls", calls)
 
 
-def _helpers_children_cpu():
-    return {pid: row[2] for pid, row in _children_of(os.getpid()).items()
-            if any(w in row[1] for w in _HELPER_WORDS)}
-
-
 def work_in_processes(ctx):
     """analyse() of a generated log: what it returned, and the CPU time (os.times) its worker processes
     and this process used during the call."""
     p = ctx.params
     path, _ = _log(ctx, p["lines"], p["seed"])
-    h0, t0 = _helpers_children_cpu(), os.times()
+    clock = CpuClock()
     _, got = _analyse(ctx, path, p["workers"], f"<{p['lines']}-line log>", p["call_timeout"])
-    t1, h1 = os.times(), _helpers_children_cpu()
-    children = (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
-    children += sum(max(0.0, cpu - h0.get(pid, 0.0)) for pid, cpu in h1.items())
-    parent = (t1.user - t0.user) + (t1.system - t0.system)
+    children, parent = clock.read()
     ctx.observe("result", _typed(got))
     ctx.observe("children_cpu_s", children)
     ctx.observe("parent_cpu_s", parent)

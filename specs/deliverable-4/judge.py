@@ -4,9 +4,8 @@ wrote the run's logs (d4_logs.py), and every verdict comes from what the workloa
 
 Standard library only.
 """
-import hashlib
-
 import d4_logs
+from grade_lib_values import decode as _decode
 
 _EXPECTED = {}
 
@@ -18,65 +17,6 @@ def _want(lines, seed):
         exp = d4_logs.generate(None, lines, seed)
         _EXPECTED[key] = (exp.result(10), exp.size)
     return _EXPECTED[key]
-
-
-class _Object:
-    """An object of the student's that JSON cannot carry: equal to nothing but itself; shows as its repr."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
-
-    __str__ = __repr__
-
-
-class _LongStr:
-    """A long string of the student's, recorded as its sha256: equal to the string with that digest."""
-
-    def __init__(self, digest, length, head):
-        self.digest, self.length, self.head = digest, length, head
-
-    def __eq__(self, other):
-        if isinstance(other, _LongStr):
-            return self.digest == other.digest
-        if isinstance(other, str):
-            return len(other) == self.length and \
-                hashlib.sha256(other.encode("utf-8", "surrogatepass")).hexdigest() == self.digest
-        return NotImplemented
-
-    def __hash__(self):
-        return hash(self.digest)
-
-    def __repr__(self):
-        return repr(self.head) + "... (%d characters)" % self.length
-
-
-def _decode(value):
-    """What checks.py's _typed recorded, back as the student's code returned it."""
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if isinstance(value, dict):
-        if set(value) == {"dict"}:
-            return {_key(_decode(k)): _decode(v) for k, v in value["dict"]}
-        if set(value) == {"tuple"}:
-            return tuple(_decode(v) for v in value["tuple"])
-        if set(value) == {"float"}:
-            return float(value["float"])
-        if set(value) == {"long", "len", "head"}:
-            return _LongStr(value["long"], value["len"], value["head"])
-        if set(value) == {"object", "repr"}:
-            return type(str(value["object"]), (_Object,), {})(str(value["repr"]))
-        raise ValueError("an observation that is not _typed's: %r" % (value,))
-    return value
-
-
-def _key(value):
-    """A decoded dict key (hashable as it was in the run: a list can only be a tuple's image)."""
-    if isinstance(value, list):
-        return tuple(_key(v) for v in value)
-    return value
 
 
 def _results(j, n):

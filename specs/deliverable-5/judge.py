@@ -3,6 +3,9 @@ every verdict comes from what the workload recorded: the calls' outcomes and the
 (path, method, start_ms, end_ms, status, on the server's clock), which are counted and measured here."""
 import math
 
+from grade_lib_urls import path_counts
+from grade_oracles import max_in_flight
+
 HINT_4XX = "a 4xx says the request itself is wrong: raise HttpError(status) at once, no retry"
 HINT_RETRY = ("retry on status >= 500, aiohttp.ClientError and a timeout; after max_retries retries raise "
               "RetriesExhausted (never return None)")
@@ -42,10 +45,7 @@ def _returned(o, body):
 
 
 def _counts(reqs):
-    out = {}
-    for r in reqs:
-        out[r["path"]] = out.get(r["path"], 0) + 1
-    return out
+    return path_counts(r["path"] for r in reqs)
 
 
 def _by_path(reqs, path):
@@ -60,16 +60,7 @@ def _gaps(path, reqs):
 
 def _max_concurrent(reqs):
     """The most requests in flight at once (arrival to answer), as the server saw them."""
-    events = []
-    for r in reqs:
-        events.append((r["start_ms"], 1))
-        events.append((r["end_ms"] if r["end_ms"] is not None else float("inf"), -1))
-    events.sort(key=lambda e: (e[0], e[1]))
-    now = best = 0
-    for _, d in events:
-        now += d
-        best = max(best, now)
-    return best
+    return max_in_flight((r["start_ms"], r["end_ms"]) for r in reqs)
 
 
 def _gaps_text(gaps):

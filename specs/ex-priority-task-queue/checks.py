@@ -20,6 +20,8 @@ import functools
 import threading
 import time
 
+from grade_lib_gates import Gate, occupy, open_later, recorder, submit_soon
+from grade_lib_student import student_module
 from grade_oracles import await_waiting, in_wait
 
 WAIT = 3.0          # seconds any single wait of the check may take before it gives up
@@ -31,11 +33,7 @@ CHECK_THREADS = ("submitter", "waiter", "gate-timer", "call")   # names of the c
 
 
 def _module(ctx):
-    tq = ctx.student("task_queue")
-    for name in ("TaskQueue", "TaskQueueClosed", "TaskResult"):
-        ctx.expect(hasattr(tq, name), "task_queue.py defines no %s" % name,
-                   hint="keep the names of the starter's docstring")
-    return tq
+    return student_module(ctx, "task_queue", ("TaskQueue", "TaskQueueClosed", "TaskResult"))
 
 
 class _Pool:
@@ -55,23 +53,11 @@ class _Pool:
         self.ctx.observe(key, [t.name for t in left])
 
 
-class _Gate:
-    """A task that occupies one worker until opened, so the check can queue tasks behind it."""
-
-    def __init__(self):
-        self.started = threading.Event()
-        self.opened = threading.Event()
-
-    def __call__(self):
-        self.started.set()
-        self.opened.wait(WAIT)
-        return "gate"
+class _Gate(Gate):
+    """A gate (grade_lib_gates) that occupies the queue's worker first."""
 
     def occupy(self, ctx, q, what):
-        tid = q.submit(self, priority=-1000)
-        ctx.expect(self.started.wait(WAIT), "%s: a task submitted to an idle queue did not start within "
-                   "%.0f s" % (what, WAIT), hint="submit() must wake a waiting worker (notify)")
-        return tid
+        return occupy(ctx, q, self, what, hint="submit() must wake a waiting worker (notify)", priority=-1000)
 
 
 def _occupy_all(ctx, q, w):
@@ -88,47 +74,8 @@ def _occupy_all(ctx, q, w):
     return gates, ids
 
 
-def _open_later(gates, delay):
-    def open_gates():
-        for g in gates:
-            g.opened.set()
-    timer = threading.Timer(delay, open_gates)
-    timer.name = "gate-timer"
-    timer.start()
-    return timer
-
-
 def _submit_soon(ctx, q, fn, priority, what):
-    """q.submit(fn, priority=priority), failing the run if it blocks (a task holds the queue's lock)."""
-    box = {}
-
-    def call():
-        try:
-            box["id"] = q.submit(fn, priority=priority)
-        except BaseException as exc:  # re-raised in the check's thread
-            box["error"] = exc
-    t = threading.Thread(target=call, name="submitter", daemon=True)
-    t.start()
-    t.join(SUBMIT_WAIT)
-    if t.is_alive():
-        ctx.fail("%s: submit() did not return within %.1f s while a worker was running a task: submit() "
-                 "must never wait for a task to finish" % (what, SUBMIT_WAIT), hint=HINT_OUTSIDE)
-    if "error" in box:
-        raise box["error"]
-    return box["id"]
-
-
-def _recorder():
-    ran = []
-    lock = threading.Lock()
-
-    def make(item, value=None):
-        def task():
-            with lock:
-                ran.append(item)
-            return value
-        return task
-    return ran, make
+    return submit_soon(ctx, q, fn, priority, what, SUBMIT_WAIT, HINT_OUTSIDE)
 
 
 def _error(exc):
@@ -187,7 +134,7 @@ def _gated_order(ctx, tq, items, strategy, key):
     q = pool.q
     gate = _Gate()
     gate.occupy(ctx, q, "one worker")
-    ran, make = _recorder()
+    ran, make = recorder()
     for i, it in enumerate(items):
         if i == 0:
             _submit_soon(ctx, q, make(it), it[0], "one worker busy")
@@ -259,7 +206,7 @@ def basic(ctx):
     ctx.observe("value_once_free", q.result(tid, timeout=WAIT).value)
     pool.shutdown_and_record("left_after_second_shutdown")
 
-    ran, make = _recorder()
+    ran, make = recorder()
     with tq.TaskQueue(2) as q:
         for i in range(4):
             q.submit(make(i))
@@ -380,7 +327,7 @@ def pool_size(ctx):
     pool = _Pool(ctx, tq, w)
     q = pool.q
     gates, _ = _occupy_all(ctx, q, w)
-    ran, make = _recorder()
+    ran, make = recorder()
     for i in range(extra):
         q.submit(make(i))
     time.sleep(watch)
@@ -430,10 +377,10 @@ def shutdown_drains(ctx):
     pool = _Pool(ctx, tq, w)
     q = pool.q
     gates, _ = _occupy_all(ctx, q, w)
-    ran, make = _recorder()
+    ran, make = recorder()
     ids = [q.submit(make(i, i), priority=ctx.rng.randrange(4)) for i in range(n)]
 
-    timer = _open_later(gates, delay)
+    timer = open_later(gates, delay)
     t0 = time.monotonic()
     pool.shutdown_and_record("left_after_shutdown")      # every worker busy, n tasks queued
     ctx.observe("took", time.monotonic() - t0)
@@ -453,7 +400,7 @@ def shutdown_cancels(ctx):
     pool = _Pool(ctx, tq, w)
     q = pool.q
     gates, gids = _occupy_all(ctx, q, w)
-    ran, make = _recorder()
+    ran, make = recorder()
     ids = [q.submit(make(i), priority=i % 3) for i in range(n)]
     box = {}
 
@@ -467,7 +414,7 @@ def shutdown_cancels(ctx):
     wt.start()
     time.sleep(0.02)
 
-    timer = _open_later(gates, delay)
+    timer = open_later(gates, delay)
     t0 = time.monotonic()
     pool.shutdown_and_record("left_after_shutdown", cancel_pending=True)
     timer.join(WAIT)

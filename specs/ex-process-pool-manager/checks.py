@@ -24,68 +24,24 @@ import gc
 import multiprocessing
 import multiprocessing.pool
 import os
-import re
 import sys
 import tempfile
 import threading
 import time
-import traceback
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.append(_HERE)  # after the student's directory: their files come first
 
 import poolmgr_jobs as jobs  # noqa: E402
+from grade_lib_procs import check_start_method, my_children, reap, start_method_note  # noqa: E402
+from grade_lib_student import blocked_at, start_call, student_functions, student_line, worker_line  # noqa: E402
+from poolmgr_hints import HINT_PICKLE, HINT_RUNNING_POOL  # noqa: E402
 
 MODULE = "pool_manager"
-_HELPER_WORDS = ("resource_tracker", "forkserver")
-
-HINT_RUNNING_POOL = ("__enter__ must return the pool RUNNING: create it with multiprocessing.Pool(...) "
-                     "and return it; `with Pool() as pool: return pool` inside __enter__ terminates it "
-                     "as __enter__ returns, and close() stops it from taking tasks")
-HINT_PICKLE = ("under the spawn start method a worker is a fresh interpreter: the pool's initializer and "
-               "every function a worker runs are pickled by their importable name, so they must be "
-               "top-level functions of a module (no lambda, no nested def, no closure wrapping the "
-               "user's initializer); under fork the initializer is inherited, never pickled")
-
 
 # --------------------------------------------------------------------------
 # processes
-
-def _proc_state(pid):
-    """(state letter, cmdline) of a process from /proc, or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read().decode(errors="replace")
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
-        return stat[stat.rindex(")") + 2:].split()[0], cmd
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _my_children():
-    """{pid: (state, cmdline)} of this process's direct children, zombies included, helpers
-    (the resource tracker, a fork server) not."""
-    me = str(os.getpid())
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read().decode(errors="replace")
-            rest = stat[stat.rindex(")") + 2:].split()
-        except (OSError, ValueError, IndexError):
-            continue
-        if rest[1] != me:
-            continue
-        info = _proc_state(entry)
-        if info is None or any(word in info[1] for word in _HELPER_WORDS):
-            continue
-        found[int(entry)] = info
-    return found
-
 
 def _live(children):
     return {pid: info for pid, info in children.items() if info[0] not in ("Z", "X")}
@@ -95,7 +51,7 @@ def _wait_workers(seen, want, limit=1.5):
     """The live children not in `seen`, once there are at least `want` of them (or after `limit` s)."""
     deadline = time.monotonic() + limit
     while True:
-        new = {p: i for p, i in _live(_my_children()).items() if p not in seen}
+        new = {p: i for p, i in _live(my_children()).items() if p not in seen}
         if len(new) >= want or time.monotonic() >= deadline:
             return new
         time.sleep(0.01)
@@ -115,26 +71,18 @@ def _left_behind(what, seen, settle=0.3):
     never ends as running), is described, then killed and reaped, so that the next scenario (and
     the harness's end-of-run check) starts clean.
     """
-    left = {p: i for p, i in _my_children().items() if p not in seen}
+    left = {p: i for p, i in my_children().items() if p not in seen}
     if not left:
         return None
     deadline = time.monotonic() + settle
     while time.monotonic() < deadline and _live(left):
         time.sleep(0.02)
-        left = {p: i for p, i in _my_children().items() if p not in seen}
+        left = {p: i for p, i in my_children().items() if p not in seen}
     if not left:   # they finished and someone (the pool's own threads) reaped them after all
         return None
     text = (f"after {what}: {len(left)} worker process(es) left behind: "
             + ", ".join(_describe(p, st) for p, (st, _) in sorted(left.items())))
-    for pid in left:
-        try:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
-    for proc in list(getattr(multiprocessing.process, "_children", ())):
-        if proc.pid in left:
-            multiprocessing.process._children.discard(proc)
+    reap(left)
     return text
 
 
@@ -151,65 +99,17 @@ def _shut(pool):
 # calling the student's code
 
 def _module(ctx, *names):
-    pm = ctx.student(MODULE)
-    for name in names:
-        ctx.expect(callable(getattr(pm, name, None)), f"pool_manager.py defines no {name}",
-                   hint=f"define {name} at module level, with the signature in the starter's docstring")
-    return pm
-
-
-def _check_start_method(ctx):
-    """The item's start method is in force (a grader fault otherwise, never the student's)."""
-    want = ctx.start_method
-    if want and multiprocessing.get_start_method() != want:
-        raise RuntimeError(f"grader: start method is {multiprocessing.get_start_method()!r}, "
-                           f"the item asks for {want!r}")
-
-
-def _where(ctx):
-    return f" (start method {ctx.start_method})" if ctx.start_method else ""
-
-
-def _blocked_at(ctx, thread):
-    """'; the calling thread is blocked at pool_manager.py:LINE in FUNC (`code`)' or ''."""
-    frame = sys._current_frames().get(thread.ident)
-    if frame is None:
-        return ""
-    root = os.path.realpath(ctx.root) + os.sep
-    stack = traceback.extract_stack(frame)
-    idx = None
-    for i, fs in enumerate(stack):
-        if not fs.filename.startswith("<") and os.path.realpath(fs.filename).startswith(root):
-            idx = i
-    if idx is None:
-        return ""
-    fs = stack[idx]
-    text = f"; the calling thread is blocked at {os.path.basename(fs.filename)}:{fs.lineno} in {fs.name}"
-    if fs.line:
-        text += f" (`{fs.line.strip()}`)"
-    if idx + 1 < len(stack):
-        text += f", inside {stack[idx + 1].name}()"
-    return text
+    return student_functions(ctx, MODULE, names,
+                             hint="define each at module level, with the signature in the starter's docstring")
 
 
 def _student_line(exc):
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if os.path.basename(f.filename) == MODULE + ".py"]
-    if not frames:
-        return ""
-    return f" (at {MODULE}.py:{frames[-1].lineno} in {frames[-1].name})"
+    return student_line(exc, MODULE)
 
 
 def _worker_line(exc):
     """' in a worker process (at pool_manager.py:LINE in FUNC)' from the traceback text a pool chains."""
-    tb = getattr(exc.__cause__, "tb", None)
-    if not isinstance(tb, str):
-        return ""
-    frames = [f for f in re.findall(r'File "([^"]*)", line (\d+), in (\S+)', tb)
-              if os.path.basename(f[0]) == MODULE + ".py"]
-    if not frames:
-        return ""
-    return f" in a worker process (at {MODULE}.py:{frames[-1][1]} in {frames[-1][2]})"
+    return worker_line(exc, MODULE)
 
 
 def _is_pickling(exc):
@@ -222,19 +122,10 @@ def _call(ctx, what, fn, timeout, hang_hint, box=None):
     line; a failed expectation inside fn is re-raised as it is; a pickling error gets its own
     hint; any other exception is re-raised for the harness (type, message, student's line).
     `box`, a dict fn may put the student's pool in ("pool"), is used to clean up after a hang."""
-    out = {}
-
-    def body():
-        try:
-            out["value"] = fn()
-        except BaseException as exc:  # noqa: B036 - handed back to the check's thread
-            out["error"] = exc
-
-    t = threading.Thread(target=body, name="student-call", daemon=True)
-    t.start()
+    t, out = start_call(fn)
     t.join(timeout)
     if t.is_alive():
-        where = _blocked_at(ctx, t)
+        where = blocked_at(ctx, t)
         if box is not None:
             _shut(box.get("pool"))
         ctx.fail(f"{what} did not return within {timeout:g} s{where}", hint=hang_hint)
@@ -304,8 +195,8 @@ def pool_basic(ctx):
 
 def _pool_basic(ctx, pm, rec):
     M = pm.ProcessPoolManager
-    seen = set(_my_children())
-    rec["import_children"] = len(_live(_my_children()))
+    seen = set(my_children())
+    rec["import_children"] = len(_live(my_children()))
     invalid = rec["invalid"] = []
     for kwargs in ctx.params["invalid"]:
         try:
@@ -325,7 +216,7 @@ def _pool_basic(ctx, pm, rec):
         step = rec[f"size_{index}"] = {}
 
         def scenario():
-            before = set(_my_children())
+            before = set(my_children())
             with (M() if n is None else M(n)) as pool:
                 box["pool"] = pool
                 step["pool"] = {"is_pool": isinstance(pool, multiprocessing.pool.Pool), "short": _short(pool),
@@ -369,7 +260,7 @@ def _normal_exit(ctx, pm, rec):
 
     # 1. Work still running when the block ends: __exit__ must wait for it.
     def pending_work():
-        before = set(_my_children())
+        before = set(my_children())
         with M(n) as pool:
             box["pool"] = pool
             rs = [pool.apply_async(jobs.nap_square, (i, nap)) for i in range(tasks)]
@@ -389,7 +280,7 @@ def _normal_exit(ctx, pm, rec):
     box.clear()
 
     def idle_workers():
-        before = set(_my_children())
+        before = set(my_children())
         with M(n) as pool:
             box["pool"] = pool
             got = pool.map(jobs.square, range(10))
@@ -416,7 +307,7 @@ def _exception_exit(ctx, pm, rec):
     box = {}
 
     def raise_in_block():
-        before = set(_my_children())
+        before = set(my_children())
         try:
             with M(n) as pool:
                 box["pool"] = pool
@@ -439,7 +330,7 @@ def _exception_exit(ctx, pm, rec):
     box.clear()
 
     def task_raises():
-        before = set(_my_children())
+        before = set(my_children())
         try:
             with M(n) as pool:
                 box["pool"] = pool
@@ -458,7 +349,7 @@ def _exception_exit(ctx, pm, rec):
     box.clear()
 
     def protocol():
-        before = set(_my_children())
+        before = set(my_children())
         m = M(1)
         pool = m.__enter__()
         box["pool"] = pool
@@ -485,7 +376,7 @@ def _task_timeout(ctx, pm, rec):
     box = {}
 
     def stuck_task():
-        before = set(_my_children())
+        before = set(my_children())
         t0 = None
         try:
             with M(n, task_timeout=limit) as pool:
@@ -519,7 +410,7 @@ def _task_timeout(ctx, pm, rec):
     quick, nap = p["quick_tasks"], p["quick_task_s"]
 
     def quick_work():
-        before = set(_my_children())
+        before = set(my_children())
         with M(n, task_timeout=p["long_timeout"]) as pool:
             box["pool"] = pool
             rs = [pool.apply_async(jobs.nap_square, (i, nap)) for i in range(quick)]
@@ -541,7 +432,7 @@ def initializer_once(ctx):
     """The initializer runs once in each worker process, with initargs, never in this process: what the
     initializer's log, the tasks and this process saw is recorded."""
     pm = _module(ctx, "ProcessPoolManager")
-    _check_start_method(ctx)
+    check_start_method(ctx)
     _observe_all(ctx, _recording(ctx, _initializer_case, ctx, pm, ctx.params["processes"],
                                  tuple(ctx.params["initargs"]), ctx.params["tasks"], ctx.params["call_timeout"]))
 
@@ -555,10 +446,10 @@ def _initializer_case(ctx, pm, n, initargs, tasks, timeout, rec):
     os.environ[jobs.INIT_LOG_ENV] = log
     calls_here = jobs._init_calls
     box = {}
-    label = f"ProcessPoolManager({n}, initializer=record_init, initargs={initargs!r}){_where(ctx)}"
+    label = f"ProcessPoolManager({n}, initializer=record_init, initargs={initargs!r}){start_method_note(ctx)}"
 
     def scenario():
-        before = set(_my_children())
+        before = set(my_children())
         with M(n, initializer=jobs.record_init, initargs=initargs) as pool:
             box["pool"] = pool
             out = pool.map(jobs.whoami, range(tasks), chunksize=1)
@@ -617,8 +508,8 @@ def _run_all_call(ctx, pm, case, timeout):
         kwargs["processes"] = case["processes"]
     if "chunksize" in case:
         kwargs["chunksize"] = case["chunksize"]
-    what = "run_all(%s)%s" % (", ".join(args + [f"{k}={v}" for k, v in kwargs.items()]), _where(ctx))
-    seen = set(_my_children())
+    what = "run_all(%s)%s" % (", ".join(args + [f"{k}={v}" for k, v in kwargs.items()]), start_method_note(ctx))
+    seen = set(my_children())
     out = {}
 
     def call():
@@ -656,7 +547,7 @@ def run_all_order(ctx):
     """run_all for lists, ranges and generators, with several chunk sizes and pool sizes (tasks finishing
     out of order included), then run_all(pid_of, ...): each call recorded, and this process's pid."""
     pm = _module(ctx, "run_all")
-    _check_start_method(ctx)
+    check_start_method(ctx)
     _observe_all(ctx, _recording(ctx, _run_all_order, ctx, pm))
 
 
@@ -675,7 +566,7 @@ def run_all_errors(ctx):
     """run_all with failing items: each call recorded (the judge checks {index: "Type: message"}, None in
     results, and every other item computed, also when a chunk holds failing items)."""
     pm = _module(ctx, "run_all")
-    _check_start_method(ctx)
+    check_start_method(ctx)
     _observe_all(ctx, _recording(ctx, _run_all_errors, ctx, pm))
 
 
@@ -697,7 +588,7 @@ def hung_task_exit(ctx):
     pm = _module(ctx, "ProcessPoolManager")
     M = pm.ProcessPoolManager
     n = ctx.params["processes"]
-    before = set(_my_children())
+    before = set(my_children())
     err = jobs.Boom("raised while the tasks are stuck")
     holder = {}
     started = took = same = apply_error = None
@@ -731,7 +622,7 @@ def spawn_all(ctx):
     each fresh worker, left normally (close + join, no zombie); run_all with failing items, whose
     per-item wrapper is pickled too. Each scenario is recorded on its own (the judge reports every
     failure)."""
-    _check_start_method(ctx)
+    check_start_method(ctx)
     pm = _module(ctx, "ProcessPoolManager", "run_all")
     p = ctx.params
 

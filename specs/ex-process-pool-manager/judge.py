@@ -10,50 +10,19 @@ Values the student's code returned arrive as JSON (tuples as lists), anything el
 import os
 
 import poolmgr_jobs as jobs
+from grade_lib_values import undo_repr
+from poolmgr_hints import HINT_PICKLE, HINT_RUNNING_POOL
 
 HINT_JOIN = ("a normal exit is close() then join(); an exit by an exception is terminate() then join(): "
              "either way join() waits for every worker, so none is left running and none is left a "
              "zombie (a finished child nobody waited for)")
-HINT_RUNNING_POOL = ("__enter__ must return the pool RUNNING: create it with multiprocessing.Pool(...) "
-                     "and return it; `with Pool() as pool: return pool` inside __enter__ terminates it "
-                     "as __enter__ returns, and close() stops it from taking tasks")
-HINT_PICKLE = ("under the spawn start method a worker is a fresh interpreter: the pool's initializer and "
-               "every function a worker runs are pickled by their importable name, so they must be "
-               "top-level functions of a module (no lambda, no nested def, no closure wrapping the "
-               "user's initializer); under fork the initializer is inherited, never pickled")
-
-
-class _Obj:
-    """A value recorded as {"repr": ...}: equal only to a value of the same repr, shown as that repr."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __eq__(self, other):
-        return isinstance(other, _Obj) and other.text == self.text
-
-    def __hash__(self):
-        return hash(("_Obj", self.text))
-
-    def __repr__(self):
-        return self.text
-
-
-def _dec(value):
-    """A recorded value as the student's code returned it, near enough: lists as tuples inside results
-    (hashable, shown as before), {"repr": ...} as an _Obj."""
-    if isinstance(value, dict) and set(value) == {"repr"}:
-        return _Obj(value["repr"])
-    if isinstance(value, list):
-        return tuple(_dec(v) for v in value)
-    return value
 
 
 def _shown(value):
     """A recorded result as the student's code returned it, for a message: a list stays a list."""
     if isinstance(value, list):
-        return [_dec(v) for v in value]
-    return _dec(value)
+        return [undo_repr(v) for v in value]
+    return undo_repr(value)
 
 
 def _sorted(seq):
@@ -319,7 +288,7 @@ def _initializer_case(j, S, rec, n, initargs, tasks, start_method):
              f"expected once in each of the {n} workers",
              hint="give initializer and initargs to multiprocessing.Pool: it calls initializer(*initargs) "
                   "once in each worker process as it starts (and not before each task)")
-    out = [_dec(r) for r in rec["tasks"]]
+    out = [undo_repr(r) for r in rec["tasks"]]
     j.expect(all(isinstance(r, tuple) and len(r) == 3 for r in out),
              f"{label}: pool.map(whoami, ...) returned {_short(out)}, not one (item, pid, calls, args) per task")
     for x, pid, calls in _sorted(out):
@@ -395,8 +364,8 @@ def _run_all_call(j, S, rec, case, start_method=None):
              hint="return results, errors")
     j.expect(rec["results"] is not None, f"{what}: results is a {rec['results_type']}, expected a list")
     j.expect(rec["errors"] is not None, f"{what}: errors is a {rec['errors_type']}, expected a dict")
-    results = [_dec(r) for r in rec["results"]]
-    errors = {_dec(k): _dec(v) for k, v in rec["errors"]}
+    results = [undo_repr(r) for r in rec["results"]]
+    errors = {undo_repr(k): undo_repr(v) for k, v in rec["errors"]}
     return what, (results, errors), expected
 
 

@@ -33,6 +33,8 @@ import sys
 import threading
 import time
 
+from grade_lib_gates import Gate, open_later, recorder
+from grade_lib_student import student_module
 from grade_oracles import await_waiting, in_wait
 
 WAIT = 3.0          # seconds any single wait of the check may take before it gives up
@@ -42,16 +44,8 @@ HINT_WAKE = ("a worker blocked in queue.get() only wakes up when something is pu
              "must put one stop marker per worker; setting a flag (or an Event) wakes nobody")
 
 
-class _Unset:
-    pass
-
-
 def _module(ctx):
-    tp = ctx.student("thread_pool")
-    for name in ("ThreadPool", "CancelledError"):
-        ctx.expect(hasattr(tp, name), "thread_pool.py defines no %s" % name,
-                   hint="keep the names of the starter's docstring")
-    return tp
+    return student_module(ctx, "thread_pool", ("ThreadPool", "CancelledError"))
 
 
 def _check_thread(t):
@@ -99,54 +93,17 @@ class _Pool:
             self.record_left()
 
 
-class _Gate:
-    """A task that occupies one worker until opened, so the check can queue tasks behind it."""
-
-    def __init__(self, timeout=WAIT):
-        self.started = threading.Event()
-        self.opened = threading.Event()
-        self.timeout = timeout
-
-    def __call__(self):
-        self.started.set()
-        self.opened.wait(self.timeout)
-        return "gate"
-
-
 def _occupy_all(ctx, pool, what):
     """A gate on every worker; returns (gates, their futures). A gate that never starts fails the run."""
     gates, futures = [], []
     for i in range(pool.n):
-        g = _Gate()
+        g = Gate()
         futures.append(pool.p.submit(g))
         ctx.expect(g.started.wait(WAIT), "%s: ThreadPool(%d) with %d worker(s) busy: a newly submitted task "
                    "did not start within %.0f s" % (what, pool.n, i, WAIT),
                    hint="the pool must run num_threads tasks at once; submit() must wake a waiting worker")
         gates.append(g)
     return gates, futures
-
-
-def _open_later(gates, delay):
-    def open_gates():
-        for g in gates:
-            g.opened.set()
-    timer = threading.Timer(delay, open_gates)
-    timer.name = CHECK + "gate-timer"
-    timer.start()
-    return timer
-
-
-def _recorder():
-    ran = []
-    lock = threading.Lock()
-
-    def make(item, value=_Unset):
-        def task():
-            with lock:
-                ran.append(item)
-            return item if value is _Unset else value
-        return task
-    return ran, make
 
 
 def _returned(value):
@@ -203,7 +160,7 @@ def basic(ctx):
     futures = [p.submit(divmod, 100 + k, 7) for k in range(20)]
     log.put("divmod", [_result(ctx, fu, "submit(divmod, ...)") for fu in futures])
 
-    gate = _Gate()
+    gate = Gate()
     gf = p.submit(gate)
     ctx.expect(gate.started.wait(WAIT), "a task submitted to an idle pool did not start within %.0f s" % WAIT)
     log.put("running_done", gf.done())
@@ -224,7 +181,7 @@ def basic(ctx):
         ctx.fail("a second shutdown() did not return within %.0f s" % WAIT,
                  hint="shutdown() must be harmless when called again")
 
-    ran, make = _recorder()
+    ran, make = recorder(returns_item=True)
     before = set(threading.enumerate())
     with tp.ThreadPool(2) as q:
         is_pool = isinstance(q, tp.ThreadPool)
@@ -322,9 +279,9 @@ def shutdown_drains(ctx):
     w, n, delay = ctx.params["workers"], ctx.params["queued"], ctx.params["release_after"]
     pool = _Pool(ctx, tp, w, log)
     gates, _ = _occupy_all(ctx, pool, "shutdown()")
-    ran, make = _recorder()
+    ran, make = recorder(returns_item=True)
     futures = [pool.p.submit(make(i, i * 10)) for i in range(n)]
-    timer = _open_later(gates, delay)
+    timer = open_later(gates, delay, CHECK + "gate-timer")
     t0 = time.monotonic()
     pool.shutdown_and_check()                 # every worker busy, n tasks queued
     log.put("took", time.monotonic() - t0)
@@ -341,7 +298,7 @@ def shutdown_drains(ctx):
     # wait=False: returns while the workers are still busy; they finish the backlog on their own.
     pool = _Pool(ctx, tp, w, log)
     gates, _ = _occupy_all(ctx, pool, "shutdown(wait=False)")
-    ran, make = _recorder()
+    ran, make = recorder(returns_item=True)
     futures = [pool.p.submit(make(i)) for i in range(n)]
     try:
         ctx.call_with_timeout(lambda: pool.p.shutdown(wait=False), 1.0)
@@ -380,7 +337,7 @@ def shutdown_cancels(ctx):
         return                                # the judge says why; nothing below can tell CancelledError
     pool = _Pool(ctx, tp, w, log)
     gates, gfutures = _occupy_all(ctx, pool, "shutdown(cancel_pending=True)")
-    ran, make = _recorder()
+    ran, make = recorder(returns_item=True)
     futures = [pool.p.submit(make(i)) for i in range(n)]
     box = {}
 
@@ -393,7 +350,7 @@ def shutdown_cancels(ctx):
     wt = threading.Thread(target=waiter, name=CHECK + "waiter", daemon=True)
     wt.start()
     time.sleep(0.02)
-    timer = _open_later(gates, delay)
+    timer = open_later(gates, delay, CHECK + "gate-timer")
     t0 = time.monotonic()
     pool.shutdown_and_check(cancel_pending=True)
     timer.join(WAIT)
@@ -424,7 +381,7 @@ def future_waiters(ctx):
     pool = _Pool(ctx, tp, 1, log)
     rounds = []
     for outcome in (None, ValueError("boom")):
-        gate = _Gate()
+        gate = Gate()
 
         def task(gate=gate, outcome=outcome):
             gate()
@@ -509,7 +466,7 @@ def pool_size(ctx):
     # its order of the findings).
     gates, occupied = [], w
     for i in range(w):
-        g = _Gate()
+        g = Gate()
         gates.append(g)
         pool.p.submit(g)
         if not g.started.wait(WAIT):
@@ -695,7 +652,7 @@ def shutdown_wakes(ctx):
     pool.shutdown_and_check()                                  # then wait for them
     # A thread waits (no timeout) in result() of a task queued behind a busy worker.
     pool = _Pool(ctx, tp, 1, log)
-    gate = _Gate(timeout=None)
+    gate = Gate(timeout=None)
     pool.p.submit(gate)
     queued = pool.p.submit(pow, 2, 5)
     box = {}

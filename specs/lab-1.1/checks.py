@@ -15,211 +15,61 @@ absolute numbers.
 Every student call runs in a thread with a time limit, so a hang is reported as such (here, in the
 run). Standard library only.
 """
-import os
-import socket
 import threading
 import time
-import traceback
+
+from grade_lib_student import call_timed, poll_every, student_module
+from grade_lib_pool import HINT_VALUE, NAMES, run_check_urls, serve_bounded, workloads
+from grade_lib_urls import log_of, serve
 
 MODULE = "thread_checker"
-FIELDS = ("url", "status", "error", "elapsed")
-HINT_VALUE = ("catch requests' exceptions inside check_url and return them as values: "
-              "requests.Timeout -> error 'timeout' (catch it before ConnectionError: ConnectTimeout is both), "
-              "requests.ConnectionError -> error 'connection'")
 
 
 # --------------------------------------------------------------------------
 # helpers
 
 def _module(ctx):
-    mod = ctx.student(MODULE)
-    for name in ("check_url", "check_urls", "CheckResult"):
-        ctx.expect(hasattr(mod, name), "%s.py defines no %s" % (MODULE, name),
-                   hint="keep the names of the starter's docstring")
-    return mod
+    return student_module(ctx, MODULE, NAMES)
 
 
-def _where(ctx, exc):
-    """' (at thread_checker.py:LINE in FUNC)' for the innermost frame in the student's files."""
-    root = os.path.join(os.path.realpath(ctx.root), "")
-    found = None
-    for frame, line in traceback.walk_tb(exc.__traceback__):
-        fn = os.path.realpath(frame.f_code.co_filename)
-        if fn.startswith(root):
-            found = " (at %s:%d in %s)" % (os.path.relpath(fn, root), line, frame.f_code.co_name)
-    return found or ""
-
-
-def _call(ctx, what, fn, limit, hint=None):
-    """fn() in a thread, within `limit` seconds; (value, wall seconds). An exception fails the check."""
-    box = {}
-
-    def body():
-        t0 = time.perf_counter()
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # reported below, in the check's thread
-            box["error"] = exc
-        box["wall"] = time.perf_counter() - t0
-    t = threading.Thread(target=body, name="student-call", daemon=True)
-    t.start()
-    t.join(limit)
-    if t.is_alive():
-        ctx.fail("%s did not return within %.1f s" % (what, limit),
-                 hint="pass timeout= to every request, and make sure every thread you start ends")
-    if "error" in box:
-        exc = box["error"]
-        if isinstance(exc, ctx.CheckFailed):
-            raise exc
-        if isinstance(exc, NotImplementedError):
-            hint = "this is still the starter's stub: write it"
-        ctx.fail("%s raised %s: %s%s" % (what, type(exc).__name__, exc, _where(ctx, exc)),
-                 hint=hint or HINT_VALUE)
-    return box["value"], box["wall"]
-
-
-def _shape(value):
-    """A returned value as the judge sees it: a list as it is, anything else by its type and repr."""
-    if isinstance(value, list):
-        return {"list": value}
-    return {"type": type(value).__name__, "repr": repr(value)}
-
-
-def _observe_results(ctx, key, got):
-    """Records what check_urls returned: each result's four fields as they are (a result that lacks
-    one, by its repr and the fields it lacks)."""
-    if not isinstance(got, list):
-        ctx.observe(key, _shape(got))
-        return
-    rows = []
-    for r in got:
-        missing = [f for f in FIELDS if not hasattr(r, f)]
-        rows.append({"missing": missing, "repr": repr(r)} if missing else [r.url, r.status, r.error, r.elapsed])
-    ctx.observe(key, {"list": rows})
-
-
-def _observe_server(ctx, key="requests"):
-    """What the fixture server saw: [path, start_ms, end_ms] per request (end_ms None: no answer)."""
-    ctx.observe(key, [[r["path"], r["start_ms"], r["end_ms"]] for r in ctx.http.requests()])
-
-
-def _urls(ctx, routes):
-    return [ctx.http.url(r["path"]) for r in routes]
-
-
-def _refused_url():
-    """A loopback URL where nothing listens (a port just freed)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return "http://127.0.0.1:%d/nobody-listens" % port
+def _call(ctx, what, fn, limit):
+    """fn() in a thread, within `limit` seconds; (value, wall seconds). An exception fails the check with
+    the student's line."""
+    return call_timed(ctx, what, fn, limit,
+                      hang_hint="pass timeout= to every request, and make sure every thread you start ends",
+                      error_hint=HINT_VALUE)
 
 
 def _thread_sampler():
     """Counts the threads alive while the student's call runs (the check's own excluded)."""
     before = set(threading.enumerate())
     peak = {"n": 0, "names": []}
-    done = threading.Event()
 
-    def sample():
-        while not done.is_set():
-            new = [t for t in threading.enumerate() if t not in before and t.name not in ("student-call", "sampler")]
-            if len(new) > peak["n"]:
-                peak["n"], peak["names"] = len(new), [t.name for t in new]
-            time.sleep(0.002)
-    t = threading.Thread(target=sample, name="sampler", daemon=True)
-    t.start()
-
-    def stop():
-        done.set()
-        t.join()
-        return peak
-    return before, stop
+    def poll():
+        new = [t for t in threading.enumerate() if t not in before and t.name not in ("student-call", "sampler")]
+        if len(new) > peak["n"]:
+            peak["n"], peak["names"] = len(new), [t.name for t in new]
+    stop = poll_every(poll, 0.002)
+    return before, lambda: stop() or peak
 
 
 # --------------------------------------------------------------------------
-# completion_quality
+# completion_quality and performance (grade_lib_pool.workloads), then problem_solving
 
-def all_statuses(ctx):
-    """check_urls on N URLs with mixed statuses and latencies (the judge's routes), the first `repeat` of
-    them given again at the end; and check_urls([]). Records the results and what the server saw."""
-    mod = _module(ctx)
-    p = ctx.params
-    got, _ = _call(ctx, "check_urls([])", lambda: mod.check_urls([], workers=p["workers"]), p["call_limit"])
-    ctx.observe("empty", _shape(got))
-    routes = ctx.inputs["routes"]
-    ctx.http.configure(routes)
-    ctx.observe("base", ctx.http.base)
-    urls = _urls(ctx, routes)
-    urls += urls[:p["repeat"]]
-    what = "check_urls(%d URLs, the first %d given twice; workers=%d)" % (len(urls), p["repeat"], p["workers"])
-    got, _ = _call(ctx, what, lambda: mod.check_urls(urls, workers=p["workers"], timeout=p["timeout"]),
-                   p["call_limit"])
-    _observe_results(ctx, "results", got)
-    _observe_server(ctx)
+all_statuses, errors_as_values, wall_time = workloads(_module, _call)
 
-
-def errors_as_values(ctx):
-    """URLs that never answer, reset or are refused, among good ones (routes and order: the judge's)."""
-    mod = _module(ctx)
-    p = ctx.params
-    routes = ctx.inputs["routes"]
-    ctx.http.configure(routes)
-    ctx.observe("base", ctx.http.base)
-    refused = _refused_url()
-    ctx.observe("refused", refused)
-    urls = [refused if i is None else ctx.http.url(routes[i]["path"]) for i in ctx.inputs["order"]]
-    timeout = p["timeout"]
-    what = "check_urls(%d URLs, %d never answering, %d reset, 1 refused; workers=%d, timeout=%s)" % (
-        len(urls), p["never"], p["resets"], p["workers"], timeout)
-    got, _ = _call(ctx, what, lambda: mod.check_urls(urls, workers=p["workers"], timeout=timeout),
-                   p["call_limit"])
-    _observe_results(ctx, "results", got)
-
-
-# --------------------------------------------------------------------------
-# performance
-
-def wall_time(ctx):
-    """N URLs with workers >= N: records the wall time of check_urls, its results and the server's log."""
-    mod = _module(ctx)
-    p = ctx.params
-    routes = ctx.inputs["routes"]
-    ctx.http.configure(routes)
-    ctx.observe("base", ctx.http.base)
-    urls = _urls(ctx, routes)
-    lats = [r["latency_ms"] for r in routes]
-    what = "check_urls(%d URLs, latencies %d-%d ms, workers=%d)" % (len(urls), min(lats), max(lats), p["workers"])
-    got, wall = _call(ctx, what, lambda: mod.check_urls(urls, workers=p["workers"], timeout=p["timeout"]),
-                      p["call_limit"])
-    ctx.observe("wall", wall)
-    _observe_results(ctx, "results", got)
-    _observe_server(ctx)
-
-
-# --------------------------------------------------------------------------
-# problem_solving
 
 def bounded(ctx):
     """workers < N: records the most threads check_urls ran at once (client side), its results and the
     server's log (requests in flight)."""
-    mod = _module(ctx)
-    p = ctx.params
-    w = p["workers"]
-    routes = ctx.inputs["routes"]
-    ctx.http.configure(routes)
-    ctx.observe("base", ctx.http.base)
-    urls = _urls(ctx, routes)
-    what = "check_urls(%d URLs, workers=%d)" % (len(urls), w)
+    mod, urls, what = serve_bounded(ctx, _module)
     _, stop = _thread_sampler()
     try:
-        got, wall = _call(ctx, what, lambda: mod.check_urls(urls, workers=w, timeout=p["timeout"]), p["call_limit"])
+        run_check_urls(ctx, mod, _call, urls, what)
     finally:
         threads = stop()
     ctx.observe("threads", {"n": threads["n"], "names": threads["names"]})
-    _observe_results(ctx, "results", got)
-    _observe_server(ctx)
+    ctx.observe("requests", log_of(ctx))
 
 
 def threads_finished(ctx):
@@ -227,16 +77,11 @@ def threads_finished(ctx):
     threads it started that were still alive `grace_s` later."""
     mod = _module(ctx)
     p = ctx.params
-    routes = ctx.inputs["routes"]
-    ctx.http.configure(routes)
-    ctx.observe("base", ctx.http.base)
-    urls = _urls(ctx, routes)
+    urls = serve(ctx)
     for attempt in (1, 2):
         before = set(threading.enumerate())
         what = "check_urls(%d URLs, workers=%d) (call %d)" % (len(urls), p["workers"], attempt)
-        got, _ = _call(ctx, what, lambda: mod.check_urls(urls, workers=p["workers"], timeout=p["timeout"]),
-                       p["call_limit"])
-        _observe_results(ctx, "results_%d" % attempt, got)
+        run_check_urls(ctx, mod, _call, urls, what, key="results_%d" % attempt)
         deadline = time.monotonic() + p["grace_s"]
         while True:
             left = [t for t in threading.enumerate() if t not in before and t.is_alive()

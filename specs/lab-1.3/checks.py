@@ -21,11 +21,11 @@ one still running at `call_limit` a failure naming every task's line: these fail
 Standard library only.
 """
 import asyncio
-import math
-import os
-import socket
 import time
-import traceback
+
+from grade_lib_student import student_module, where
+from grade_lib_urls import log_of, serve, serve_errors
+from grade_lib_values import json_safe
 
 MODULE = "async_checker"
 FIELDS = ("url", "status", "error", "elapsed")
@@ -38,24 +38,10 @@ HINT_VALUE = ("catch aiohttp's exceptions inside check_url and return them as va
 # helpers
 
 def _module(ctx):
-    mod = ctx.student(MODULE)
-    for name in ("check_urls", "CheckResult"):
-        ctx.expect(hasattr(mod, name), "%s.py defines no %s" % (MODULE, name),
-                   hint="keep the names of the starter's docstring")
+    mod = student_module(ctx, MODULE, ("check_urls", "CheckResult"))
     ctx.expect(asyncio.iscoroutinefunction(mod.check_urls), "check_urls is not a coroutine function (async def)",
                hint="define it as `async def check_urls(urls, limit=10, timeout=5.0)`")
     return mod
-
-
-def _where(ctx, exc):
-    """' (at async_checker.py:LINE in FUNC)' for the innermost frame in the student's files."""
-    root = os.path.join(os.path.realpath(ctx.root), "")
-    found = None
-    for frame, line in traceback.walk_tb(exc.__traceback__):
-        fn = os.path.realpath(frame.f_code.co_filename)
-        if fn.startswith(root):
-            found = " (at %s:%d in %s)" % (os.path.relpath(fn, root), line, frame.f_code.co_name)
-    return found or ""
 
 
 def _run(ctx, mod, urls, limit, timeout, p, what):
@@ -70,7 +56,7 @@ def _run(ctx, mod, urls, limit, timeout, p, what):
         raise
     except Exception as exc:  # the student's exception, out of check_urls
         hint = "this is still the starter's stub: write it" if isinstance(exc, NotImplementedError) else HINT_VALUE
-        ctx.fail("%s raised %s: %s%s" % (what, type(exc).__name__, exc, _where(ctx, exc)), hint=hint)
+        ctx.fail("%s raised %s: %s%s" % (what, type(exc).__name__, exc, where(ctx, exc)), hint=hint)
     return value, time.perf_counter() - t0
 
 
@@ -79,18 +65,7 @@ def _row(r):
     missing = [f for f in FIELDS if not hasattr(r, f)]
     if missing:
         return {"missing": missing, "repr": repr(r)[:200]}
-    return [_safe(v) for v in (r.url, r.status, r.error, r.elapsed)]
-
-
-def _safe(v):
-    """A value of the student's as JSON can carry it: nan and inf as their repr, a dict's keys as strings."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return repr(v)
-    if isinstance(v, (list, tuple)):
-        return [_safe(x) for x in v]
-    if isinstance(v, dict):
-        return {k if isinstance(k, str) else repr(k): _safe(x) for k, x in v.items()}
-    return v
+    return [json_safe(v) for v in (r.url, r.status, r.error, r.elapsed)]
 
 
 def _outcome(got):
@@ -99,28 +74,6 @@ def _outcome(got):
     if isinstance(got, list):
         out["rows"] = [_row(r) for r in got]
     return out
-
-
-def _requests(ctx):
-    """What the server saw: [path, start_ms, end_ms] per request (end_ms None while in flight)."""
-    return [[r["path"], r["start_ms"], r["end_ms"]] for r in ctx.http.requests()]
-
-
-def _serve(ctx):
-    """Configures the server with the routes the judge planned; their URLs, in order."""
-    routes = ctx.inputs["routes"]
-    ctx.http.configure(routes)
-    ctx.observe("base", ctx.http.base)
-    return [ctx.http.url(r["path"]) for r in routes]
-
-
-def _refused_url():
-    """A loopback URL where nothing listens (a port just freed)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return "http://127.0.0.1:%d/nobody-listens" % port
 
 
 # --------------------------------------------------------------------------
@@ -133,12 +86,12 @@ def all_statuses(ctx):
     p = ctx.params
     got, _ = _run(ctx, mod, [], 1, p["timeout"], p, "check_urls([])")
     ctx.observe("empty", _outcome(got))
-    urls = _serve(ctx)
+    urls = serve(ctx)
     urls += urls[:p["repeat"]]
     what = "check_urls(%d URLs, the first %d given twice; limit=%d)" % (len(urls), p["repeat"], p["limit"])
     got, _ = _run(ctx, mod, urls, p["limit"], p["timeout"], p, what)
     ctx.observe("results", _outcome(got))
-    ctx.observe("requests", _requests(ctx))
+    ctx.observe("requests", log_of(ctx))
 
 
 def errors_as_values(ctx):
@@ -146,11 +99,7 @@ def errors_as_values(ctx):
     indices into the routes, None for the refused URL): what check_urls returned."""
     mod = _module(ctx)
     p = ctx.params
-    routes = ctx.inputs["routes"]
-    _serve(ctx)
-    refused = _refused_url()
-    ctx.observe("refused", refused)
-    urls = [refused if i is None else ctx.http.url(routes[i]["path"]) for i in ctx.inputs["order"]]
+    urls = serve_errors(ctx)
     what = "check_urls(%d URLs, %d never answering, %d reset, 1 refused; limit=%d, timeout=%s)" % (
         len(urls), p["never"], p["resets"], p["limit"], p["timeout"])
     got, _ = _run(ctx, mod, urls, p["limit"], p["timeout"], p, what)
@@ -164,13 +113,13 @@ def wall_time(ctx):
     """N URLs with limit >= N: what check_urls returned, its wall time, and what the server saw."""
     mod = _module(ctx)
     p = ctx.params
-    urls = _serve(ctx)
+    urls = serve(ctx)
     lats = [r["latency_ms"] for r in ctx.inputs["routes"]]
     what = "check_urls(%d URLs, latencies %d-%d ms, limit=%d)" % (len(urls), min(lats), max(lats), p["limit"])
     got, wall = _run(ctx, mod, urls, p["limit"], p["timeout"], p, what)
     ctx.observe("results", _outcome(got))
     ctx.observe("wall", wall)
-    ctx.observe("requests", _requests(ctx))
+    ctx.observe("requests", log_of(ctx))
 
 
 # --------------------------------------------------------------------------
@@ -180,11 +129,11 @@ def limit_respected(ctx):
     """limit < N: what check_urls returned and what the server saw (how many requests in flight at once)."""
     mod = _module(ctx)
     p = ctx.params
-    urls = _serve(ctx)
+    urls = serve(ctx)
     what = "check_urls(%d URLs, limit=%d)" % (len(urls), p["limit"])
     got, _ = _run(ctx, mod, urls, p["limit"], p["timeout"], p, what)
     ctx.observe("results", _outcome(got))
-    ctx.observe("requests", _requests(ctx))
+    ctx.observe("requests", log_of(ctx))
 
 
 def loop_clean(ctx):
@@ -193,7 +142,7 @@ def loop_clean(ctx):
     twice in a row, after a warm-up call. What each of the two calls returned is recorded (`calls`)."""
     mod = _module(ctx)
     p = ctx.params
-    urls = _serve(ctx)
+    urls = serve(ctx)
     # A first call, not watched for blocking: aiohttp imports modules on its first request, which
     # holds the loop for tens of milliseconds (more on a loaded machine) whatever the student wrote.
     _run(ctx, mod, urls[:1], 1, p["timeout"], dict(p, slow_ms=60000), "check_urls(1 URL) (warm-up)")

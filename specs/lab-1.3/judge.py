@@ -3,6 +3,9 @@ server's routes (a status and a latency per URL) are planned here, and every ver
 the workload recorded: what check_urls returned, what the server saw, the wall time."""
 import json
 
+import grade_lib_urls as lib
+from grade_oracles import max_in_flight
+
 FIELDS = ("url", "status", "error", "elapsed")
 HINT_VALUE = ("catch aiohttp's exceptions inside check_url and return them as values: asyncio.TimeoutError -> "
               "error 'timeout' (catch it first: aiohttp's ServerTimeoutError is also a ClientConnectionError), "
@@ -15,21 +18,8 @@ HINT_STATUS = ("a 404 or a 500 is an answer, not a failure: report resp.status w
 # --------------------------------------------------------------------------
 # plans: the server's routes
 
-def _route(path, status, latency, **extra):
-    body = "" if status in (204, 304) else "checked %s" % path
-    return dict({"path": path, "status": status, "latency_ms": latency, "body": body}, **extra)
-
-
-def _table(j, n, statuses, latency, prefix="/u"):
-    """n routes /u/<i>-<status>, statuses and latencies drawn from the run's seed."""
-    lo, hi = latency
-    return [_route("%s/%d-%d" % (prefix, i, st), st, j.rng.randint(lo, hi))
-            for i, st in ((i, j.rng.choice(statuses)) for i in range(n))]
-
-
 def _plan_table(j, statuses=None):
-    p = j.params
-    return {"routes": _table(j, p["urls"], statuses or p["statuses"], p["latency_ms"])}
+    return lib.plan_table(j, statuses)
 
 
 def plan_all_statuses(j):
@@ -38,14 +28,7 @@ def plan_all_statuses(j):
 
 def plan_errors_as_values(j):
     """Good routes, routes that never answer or reset, and the order of the URLs (None: the refused one)."""
-    p = j.params
-    routes = _table(j, p["urls"], p["statuses"], p["latency_ms"])
-    bad = ([{"path": "/bad/never-%d" % i, "fail": {"with": "timeout", "slow_ms": p["hold_ms"]}}
-            for i in range(p["never"])] +
-           [{"path": "/bad/reset-%d" % i, "fail": {"with": "reset"}} for i in range(p["resets"])])
-    order = list(range(len(routes) + len(bad))) + [None]
-    j.rng.shuffle(order)
-    return {"routes": routes + bad, "order": order}
+    return lib.plan_errors(j)
 
 
 def plan_wall_time(j):
@@ -79,33 +62,16 @@ def _results(j, out, n, what):
     j.expect(out["list"] is True, "%s returned a %s, not a list" % (what, out["type"]),
              hint="return a list with one CheckResult per URL")
     rows = out["rows"]
-    j.expect(len(rows) == n, "%s returned %d results for %d URLs" % (what, len(rows), n),
-             hint="one CheckResult per entry of urls, duplicates included")
-    for r in rows:
-        if isinstance(r, dict):
-            j.fail("%s returned %s, which has no %s" % (what, r["repr"], ", ".join(r["missing"])),
-                   hint="return the starter's CheckResult(url, status, error, elapsed)")
+    lib.expect_rows(j, rows, n, what)
     return rows
 
 
 def _expect_answer(j, res, url, status, latency_ms, what):
-    u, st, err, el = res
-    j.expect(u == url, "%s: the result's url is %r, expected %r" % (what, u, url))
-    j.expect(err is None and st == status,
-             "%s: the server answered %d; the result has status %r, error %r (expected status %d, error None)"
-             % (what, status, st, err, status), hint=HINT_STATUS if status >= 400 else None)
-    j.expect(isinstance(el, float) and el >= 0.8 * latency_ms / 1000.0,
-             "%s: elapsed is %r, but the server took %d ms to answer" % (what, el, latency_ms),
-             hint="elapsed: seconds (a float, from time.perf_counter()) from sending the request to the answer")
+    lib.expect_answer(j, res, url, status, latency_ms, what, HINT_STATUS)
 
 
 def _expect_failure(j, res, url, error, what, min_s=0.0):
-    u, st, err, el = res
-    j.expect(u == url, "%s: the result's url is %r, expected %r" % (what, u, url))
-    j.expect(st is None and err == error, "%s: expected status None, error %r; got status %r, error %r"
-             % (what, error, st, err), hint=HINT_VALUE)
-    j.expect(isinstance(el, float) and el >= min_s, "%s: elapsed is %r, expected a float >= %.2f s"
-             % (what, el, min_s), hint="elapsed is measured for failures too, up to the failure")
+    lib.expect_failure(j, res, url, error, what, HINT_VALUE, min_s)
 
 
 def _requests(j):
@@ -117,24 +83,7 @@ def _requests(j):
 
 def _max_concurrent(reqs):
     """The most requests in flight at once (arrival to answer), as the server saw them."""
-    events = []
-    for _, start, end in reqs:
-        events.append((start, 1))
-        events.append((end if end is not None else float("inf"), -1))
-    events.sort(key=lambda e: (e[0], e[1]))
-    now = best = 0
-    for _, d in events:
-        now += d
-        best = max(best, now)
-    return best
-
-
-def _counts(reqs):
-    """How many times each path was requested."""
-    out = {}
-    for path, _, _ in reqs:
-        out[path] = out.get(path, 0) + 1
-    return out
+    return max_in_flight((start, end) for _, start, end in reqs)
 
 
 def _expect_answers(j, rows, urls, routes, what):
@@ -147,10 +96,7 @@ def _expect_answers(j, rows, urls, routes, what):
 
 def _expect_requested(j, reqs, routes, what):
     """The server saw a request for every route: the calls were made."""
-    counts = _counts(reqs)
-    never = [r["path"] for r in routes if not counts.get(r["path"])]
-    j.expect(not never, "%s: the server never saw a request for %s" % (what, ", ".join(never[:3])),
-             hint="request every entry of urls")
+    lib.expect_requested(j, reqs, routes, what, hint="request every entry of urls", shown_paths=3)
 
 
 # --------------------------------------------------------------------------
@@ -166,25 +112,8 @@ def all_statuses(j):
     urls += urls[:p["repeat"]]
     what = "check_urls(%d URLs, the first %d given twice; limit=%d)" % (len(urls), p["repeat"], p["limit"])
     res = _results(j, j.obs["results"], len(urls), what)
-    by_url = {}
-    for r in res:
-        by_url.setdefault(_key(r[0]), []).append(r)
-    for url, r in route_of.items():
-        mine, want = by_url.get(url, []), urls.count(url)
-        j.expect(len(mine) == want, "%s: %d result(s) for %s, expected %d" % (what, len(mine), r["path"], want),
-                 hint="one result per entry of urls, duplicates included")
-        for m in mine:
-            _expect_answer(j, m, url, r["status"], r["latency_ms"], "%s, %s" % (what, r["path"]))
-    wrong = [i for i, (r, want) in enumerate(zip(res, urls)) if r[0] != want]
-    if wrong:
-        i = wrong[0]
-        j.fail("%s: result %d is for %s, but urls[%d] is %s; results must be in the order of urls, not in the "
-               "order the answers arrived" % (what, i, res[i][0], i, urls[i]), hint=HINT_ORDER)
-    counts = _counts(_requests(j))
-    off = [(r["path"], counts.get(r["path"], 0), urls.count(u)) for u, r in route_of.items()
-           if counts.get(r["path"], 0) != urls.count(u)]
-    j.expect(not off, "%s: the server saw %s requested %d time(s), given %d time(s) in urls" % ((what,) + off[0])
-             if off else "", hint="request each entry of urls exactly once")
+    hints = {"one": "one result per entry of urls, duplicates included", "order": HINT_ORDER, "status": HINT_STATUS}
+    lib.expect_all_answered(j, res, urls, route_of, _requests(j), what, hints)
 
 
 def errors_as_values(j):
@@ -199,21 +128,9 @@ def errors_as_values(j):
     what = "check_urls(%d URLs, %d never answering, %d reset, 1 refused; limit=%d, timeout=%s)" % (
         len(urls), p["never"], p["resets"], p["limit"], timeout)
     res = _results(j, j.obs["results"], len(urls), what)
-    by_url = {_key(r[0]): r for r in res}
-    for url, r in plan:
-        j.expect(url in by_url, "%s: no result for %s" % (what, url))
-        if r is None:
-            _expect_failure(j, by_url[url], url, "connection", "%s, the refused URL" % what)
-        elif "fail" not in r:
-            _expect_answer(j, by_url[url], url, r["status"], r["latency_ms"], "%s, %s" % (what, r["path"]))
-        elif r["fail"]["with"] == "timeout":
-            _expect_failure(j, by_url[url], url, "timeout", "%s, %s" % (what, r["path"]), min_s=0.8 * timeout)
-            j.expect(by_url[url][3] < p["hold_ms"] / 1000.0,
-                     "%s, %s: elapsed %.2f s: the request was not cut off at timeout=%s (the server let go "
-                     "after %.1f s)" % (what, r["path"], by_url[url][3], timeout, p["hold_ms"] / 1000.0),
-                     hint="pass timeout=aiohttp.ClientTimeout(total=timeout) to every request")
-        else:
-            _expect_failure(j, by_url[url], url, "connection", "%s, %s" % (what, r["path"]))
+    hints = {"value": HINT_VALUE, "status": HINT_STATUS,
+             "timeout": "pass timeout=aiohttp.ClientTimeout(total=timeout) to every request"}
+    lib.expect_errors_as_values(j, res, plan, what, hints)
 
 
 # --------------------------------------------------------------------------
@@ -224,21 +141,16 @@ def wall_time(j):
     routes = j.inputs["routes"]
     urls = _urls(j)
     lats = [r["latency_ms"] / 1000.0 for r in routes]
-    total, slowest = sum(lats), max(lats)
+    slowest = max(lats)
     what = "check_urls(%d URLs, latencies %d-%d ms, limit=%d)" % (len(urls), min(lats) * 1000, slowest * 1000,
                                                                   p["limit"])
     rows = _results(j, j.obs["results"], len(urls), what)
     _expect_answers(j, rows, urls, routes, what)
     reqs = _requests(j)
     _expect_requested(j, reqs, routes, what)
-    wall = j.number("wall")
-    limit = min(p["max_share_of_sum"] * total, slowest + p["slack_s"])
-    peak = _max_concurrent(reqs)
-    j.expect(wall <= limit,
-             "%s took %.2f s; the latencies add up to %.2f s and the slowest is %.2f s: expected at most %.2f s "
-             "(the server saw at most %d request(s) in flight at once)" % (what, wall, total, slowest, limit, peak),
-             hint="create every request's coroutine first and await them together (asyncio.gather), not one "
-                  "`await` after another in a loop")
+    lib.expect_wall(j, lats, _max_concurrent(reqs), what,
+                    hint="create every request's coroutine first and await them together (asyncio.gather), not "
+                         "one `await` after another in a loop")
 
 
 # --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ cpu_processes, cpu_asyncio), I/O-bound runners (io_threads, io_processes, io_asy
 classify() and compare().
 
 What is recorded:
-- results, with their types (`_typed`: a tuple stays a tuple, a dict's keys keep their type);
+- results, with their types (grade_lib_values.typed: a tuple stays a tuple, a dict's keys keep their type);
 - where the CPU work ran: the workload swaps perf_compare.crunch for a recording wrapper (same name, so
   it pickles by reference and forked workers inherit it) that appends pid, thread and times to a file;
 - what the fixture server saw of each I/O run (path, arrival and answer of every request), and the
@@ -23,16 +23,15 @@ import functools
 import importlib
 import math
 import multiprocessing
-import numbers
 import os
 import tempfile
 import threading
 import time
 
+from grade_lib_values import typed as _typed
+from lab14_work import MODELS, ROUNDS, chunks as _chunks, crunch as _crunch, report_from as _report_from
+
 MODULE = "perf_compare"
-MOD = 1_000_003
-ROUNDS = 8
-MODELS = ("threading", "multiprocessing", "asyncio")
 WORKLOADS = ("cpu", "io")
 MIB = 2 ** 20
 
@@ -42,22 +41,6 @@ API = ("crunch", "fetch", "tree_rss_bytes", "cpu_serial", "io_serial", "cpu_thre
 
 # --------------------------------------------------------------------------
 # helpers
-
-def _crunch(values, rounds=ROUNDS):
-    """The grader's own copy of the given workload (the recording wrapper's, and the grader's timing)."""
-    total = 0
-    for x in values:
-        for _ in range(rounds):
-            x = (x * x + 1) % MOD
-        total += x
-    return total
-
-
-def _chunks(n, k, seed=0):
-    """k chunks of n values in all: distinct ints below MOD, cheap to make (judge.py makes the same)."""
-    values = [(seed * 7919 + i * 104729 + 257) % MOD for i in range(n)]
-    return [values[i * n // k:(i + 1) * n // k] for i in range(k)]
-
 
 def _module(ctx):
     mod = ctx.student(MODULE)
@@ -71,34 +54,6 @@ def _timed(fn):
     start = time.perf_counter()
     value = fn()
     return value, time.perf_counter() - start
-
-
-def _typed(value, depth=0):
-    """What the student's code returned, as JSON can carry it with its types: a dict as {"dict": [[key,
-    value], ...]} (keys keep their type), a tuple as {"tuple": [...]}, a float as {"float": repr} (exact,
-    nan and inf too), any other object as {"object": type name, "repr": repr}. Numbers of other numeric
-    types (numbers.Integral, numbers.Real) as int / float. judge.py's _decode undoes it."""
-    if depth > 20:
-        return {"object": type(value).__name__, "repr": "..."}
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return str.__str__(value)  # a subclass's own __eq__ or __str__ plays no part
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return {"float": repr(float(value))}  # exact (the grader's JSON parser may round a float's last bit)
-    if isinstance(value, dict):
-        return {"dict": [[_typed(k, depth + 1), _typed(v, depth + 1)] for k, v in value.items()]}
-    if isinstance(value, tuple):
-        return {"tuple": [_typed(v, depth + 1) for v in value]}
-    if isinstance(value, list):
-        return [_typed(v, depth + 1) for v in value]
-    try:
-        text = repr(value)
-    except Exception:  # the student's __repr__
-        text = "<%s>" % type(value).__name__
-    return {"object": type(value).__name__, "repr": text}
 
 
 class _Recorder:
@@ -259,18 +214,6 @@ def measure_peak(ctx):
 
 # --------------------------------------------------------------------------
 # problem_solving: classify()
-
-def _report_from(table):
-    """A report shaped like compare()'s (without classification) from {workload: {model: speedup}}."""
-    report = {}
-    for workload, speedups in table.items():
-        serial = 1.0
-        report[workload] = {"serial": {"seconds": serial, "peak_mb": 1.5}}
-        for m in MODELS:
-            s = speedups[m]
-            report[workload][m] = {"seconds": serial / s, "peak_mb": 2.0, "speedup": s}
-    return report
-
 
 def classify_tables(ctx):
     """classify() of each case's report: what it returned, and the report as it was afterwards."""

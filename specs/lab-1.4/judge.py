@@ -22,66 +22,16 @@ Standard library only.
 """
 import math
 
-MOD = 1_000_003
-ROUNDS = 8
+from grade_lib_values import decode as _decode
+from grade_oracles import max_in_flight
+from lab14_work import MODELS, chunks as _chunks, crunch as _crunch, report_from as _report_from
+
 THRESHOLD = 1.3
-MODELS = ("threading", "multiprocessing", "asyncio")
 WORKLOADS = ("cpu", "io")
 
 
 # --------------------------------------------------------------------------
 # helpers
-
-def _crunch(values, rounds=ROUNDS):
-    """The judge's own copy of the given workload (the oracle)."""
-    total = 0
-    for x in values:
-        for _ in range(rounds):
-            x = (x * x + 1) % MOD
-        total += x
-    return total
-
-
-def _chunks(n, k, seed=0):
-    """k chunks of n values in all: distinct ints below MOD (checks.py makes the same)."""
-    values = [(seed * 7919 + i * 104729 + 257) % MOD for i in range(n)]
-    return [values[i * n // k:(i + 1) * n // k] for i in range(k)]
-
-
-class _Object:
-    """An object of the student's that JSON cannot carry: equal to nothing but itself; shows as its repr."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
-
-    __str__ = __repr__
-
-
-def _decode(value):
-    """What checks.py's _typed recorded, back as the student's code returned it."""
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if isinstance(value, dict):
-        if set(value) == {"dict"}:
-            return {_key(_decode(k)): _decode(v) for k, v in value["dict"]}
-        if set(value) == {"tuple"}:
-            return tuple(_decode(v) for v in value["tuple"])
-        if set(value) == {"float"}:
-            return float(value["float"])
-        if set(value) == {"object", "repr"}:
-            return type(str(value["object"]), (_Object,), {})(str(value["repr"]))
-        raise ValueError("an observation that is not _typed's: %r" % (value,))
-    return value
-
-
-def _key(value):
-    if isinstance(value, list):
-        return tuple(_key(v) for v in value)
-    return value
-
 
 def _expect_list(j, got, expected, what, hint=None):
     j.expect(isinstance(got, list), "%s returned %s, expected a list of %d results"
@@ -218,16 +168,7 @@ def _plan_table(j, prefix):
 
 def _max_concurrent(reqs):
     """The most requests in flight at once (arrival to answer), as the server saw them."""
-    events = []
-    for r in reqs:
-        events.append((r["start_ms"], 1))
-        events.append((r["end_ms"] if r["end_ms"] is not None else float("inf"), -1))
-    events.sort(key=lambda e: (e[0], e[1]))
-    now = best = 0
-    for _, d in events:
-        now += d
-        best = max(best, now)
-    return best
+    return max_in_flight((r["start_ms"], r["end_ms"]) for r in reqs)
 
 
 def _requests(j, name="requests"):
@@ -354,19 +295,6 @@ def measure_peak(j):
 
 # --------------------------------------------------------------------------
 # problem_solving: classify()
-
-def _report_from(table):
-    """A report shaped like compare()'s (without classification) from {workload: {model: speedup}}
-    (checks.py gives classify() the same)."""
-    report = {}
-    for workload, speedups in table.items():
-        serial = 1.0
-        report[workload] = {"serial": {"seconds": serial, "peak_mb": 1.5}}
-        for m in MODELS:
-            s = speedups[m]
-            report[workload][m] = {"seconds": serial / s, "peak_mb": 2.0, "speedup": s}
-    return report
-
 
 def _expected_class(speedups):
     v = {m: ("speedup" if speedups[m] >= THRESHOLD else "no-speedup") for m in MODELS}

@@ -19,6 +19,8 @@ Standard library only.
 import threading
 import time
 
+from grade_lib_student import start_call
+
 HINT_SENTINEL = ("after joining every producer, put one sentinel per consumer on the queue (a unique "
                  "object such as _DONE = object()); a consumer that takes one returns")
 def _module(ctx):
@@ -274,21 +276,13 @@ def bench_pipeline(ctx):
 
     def workload():
         seen = []
-        box = {}
 
         def consume(item):
             seen.append(item)
             time.sleep(hold)
 
-        def call():
-            try:
-                box["result"] = pc.run([source(k) for k in range(producers)], consume,
-                                       consumers=consumers, maxsize=maxsize)
-            except BaseException as exc:  # re-raised in the timed thread
-                box["error"] = exc
-
-        t = threading.Thread(target=call, name="bench-run", daemon=True)
-        t.start()
+        t, box = start_call(lambda: pc.run([source(k) for k in range(producers)], consume, consumers=consumers,
+                                           maxsize=maxsize), name="bench-run")
         t.join(timeout)
         if t.is_alive():
             ctx.fail("run() with %d producers x %d items and %d consumers did not return within %.1f s "
@@ -296,8 +290,8 @@ def bench_pipeline(ctx):
                      hint=HINT_SENTINEL)
         if "error" in box:
             raise box["error"]
-        ctx.expect(box.get("result") == expected and len(seen) == expected and len(set(seen)) == expected,
+        ctx.expect(box.get("value") == expected and len(seen) == expected and len(set(seen)) == expected,
                    "run() consumed %d items (%d distinct) and returned %r; %d expected. Speed is only "
-                   "measured on correct runs." % (len(seen), len(set(seen)), box.get("result"), expected),
+                   "measured on correct runs." % (len(seen), len(set(seen)), box.get("value"), expected),
                    hint="make the exactly-once items pass first")
     return workload

@@ -4,6 +4,7 @@ item's params; every verdict from what the workload recorded (the produce and co
 result, the consuming threads, the measurements)."""
 from collections import Counter
 
+from grade_lib_values import undo_repr
 from grade_oracles import exactly_once
 
 HINT_SENTINEL = ("after joining every producer, put one sentinel per consumer on the queue (a unique "
@@ -12,31 +13,6 @@ HINT_EXACTLY_ONCE = ("let queue.Queue hand items over: keep each item in a local
                      "that got it, and drain the queue before consumers stop")
 HINT_BLOCK = ("call q.get() (blocking, no timeout needed) and let it sleep while the queue is empty; "
               "never loop on q.empty() or get_nowait()")
-
-
-class _Obj:
-    """An object the student's code passed to consume() that is not one of the grader's items (recorded as
-    {"repr": ...}): equal only to an object of the same repr, shown as that repr."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __eq__(self, other):
-        return isinstance(other, _Obj) and other.text == self.text
-
-    def __hash__(self):
-        return hash(("_Obj", self.text))
-
-    def __repr__(self):
-        return self.text
-
-
-def _item(x):
-    if isinstance(x, dict) and set(x) == {"repr"}:
-        return _Obj(x["repr"])
-    if isinstance(x, list):
-        return tuple(_item(v) for v in x)
-    return x
 
 
 def _items(p, n):
@@ -60,8 +36,8 @@ class _Run:
         self.j, self.seen = j, seen
         self.counts, self.consumers = counts, consumers
         self.call = _call(counts, consumers, maxsize)
-        self.produced = [_item(x) for x in seen["produced"]]
-        self.consumed = [_item(x) for x, _ in seen["consumed"]]
+        self.produced = [undo_repr(x) for x in seen["produced"]]
+        self.consumed = [undo_repr(x) for x, _ in seen["consumed"]]
 
     def check_exactly_once(self):
         j = self.j
@@ -73,7 +49,7 @@ class _Run:
         result = self.seen["result"]
         j.expect(result == total,
                  "%s returned %r; it must return the number of items consumed (%d)"
-                 % (self.call, _item(result), total),
+                 % (self.call, undo_repr(result), total),
                  hint="count the items each consumer consumed and return the sum after joining them")
         expected = [x for p, n in enumerate(self.counts) for x in _items(p, n)]
         taken = Counter(self.produced)
@@ -91,7 +67,7 @@ class _Run:
             item, t = wrong[0]
             who = "the thread that called run()" if t == caller else "a producer thread (%s)" % names[str(t)]
             j.fail("%s: consume(%r) was called from %s; items must go through the queue to "
-                   "consumer threads" % (self.call, _item(item), who),
+                   "consumer threads" % (self.call, undo_repr(item), who),
                    hint="producers only put items on the queue; consumer threads get them and call consume")
         threads = {t for _, t in seen["consumed"]}
         j.expect(len(threads) <= self.consumers,
@@ -146,7 +122,7 @@ def clean_shutdown(j):
         late = r.seen["late"]
         if late:
             j.fail("%s returned before every item was consumed: consume(%r) was called after it "
-                   "returned" % (r.call, _item(late[0])), hint="join the consumer threads before returning")
+                   "returned" % (r.call, undo_repr(late[0])), hint="join the consumer threads before returning")
         r.check_exactly_once()
 
 

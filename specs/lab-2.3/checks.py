@@ -5,7 +5,7 @@ The student's API is the docstring of starter/lab-2.3/scraper.py: extract_links(
 crawl(start_url, max_workers, rate, per, site_of, timeout) -> {url: Page(url, status, links, error)}.
 
 Every check crawls a small web site on the grader's fixture HTTP server (ctx.http.configure), built by
-`lab23_site` (beside this file): pages in "sites" /s0/, /s1/, ... that link to each other in every form
+the check library's `grade_lib_site`: pages in "sites" /s0/, /s1/, ... that link to each other in every form
 (relative, root-relative, absolute, with fragments), with cycles, broken links (404), failing pages
 (500), a JSON page, pages no one links to, mailto: and javascript: links, and a link to another host
 (`localhost` instead of `127.0.0.1`: the same server, so following it is seen). The random sites are
@@ -16,24 +16,15 @@ urljoin/urldefrag and compares.
 
 Standard library only.
 """
-import os
-import sys
 import threading
 import time
 from urllib.parse import urlsplit
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.append(_HERE)  # after the student's directory: their files come first
-
-from lab23_site import Site, make_hub_site, make_site  # noqa: E402
+from grade_lib_site import HEAD_WITH_SCRIPT, ODD_LINKS_SPREAD, Site, make_hub_site, make_site, site_of as _site_of
+from grade_lib_student import student_module
+from grade_lib_urls import shape as _shape
 
 CRAWL_WAIT = 8.0    # seconds a crawl may take before the check gives up
-
-
-def _site_of(url):
-    """The grader's notion of a site: the first path segment (/s0/..., /s1/...)."""
-    return urlsplit(url).path.split("/")[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -41,18 +32,7 @@ def _site_of(url):
 
 
 def _module(ctx):
-    mod = ctx.student("scraper")
-    for name in ("crawl", "extract_links", "Page"):
-        ctx.expect(hasattr(mod, name), "scraper.py defines no %s" % name,
-                   hint="keep the names of the starter's docstring")
-    return mod
-
-
-def _shape(value):
-    """A returned value as the judge sees it: a list as it is, anything else by its type and repr."""
-    if isinstance(value, list):
-        return {"list": value}
-    return {"type": type(value).__name__, "repr": repr(value)}
+    return student_module(ctx, "scraper", ("crawl", "extract_links", "Page"))
 
 
 def _page(key, page):
@@ -187,7 +167,8 @@ def bench_crawl(ctx):
     p = ctx.params
     base = ctx.http.base
     site = make_site(ctx.rng, base, urlsplit(base).port, sites=p["sites"], per_site=p["per_site"],
-                     extra=p["extra"], errors=p["errors"], broken=p["broken"], latency=p["latency_ms"])
+                     extra=p["extra"], errors=p["errors"], broken=p["broken"], latency=p["latency_ms"],
+                     retries=None, orphans=2, odd_links=ODD_LINKS_SPREAD, head=HEAD_WITH_SCRIPT)
     ctx.http.configure(site.routes)
     want = len(site.expected())
 

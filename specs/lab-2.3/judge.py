@@ -1,11 +1,14 @@
 """Judgements for lab-2.3: web scraper with a thread pool (the workloads are in checks.py). Runs outside the
-submission's process: the random sites are planned here from the run's seed (lab23_site), the expected
+submission's process: the random sites are planned here from the run's seed (grade_lib_site), the expected
 crawl is computed here, and every verdict comes from what the workload recorded: crawl()'s result and the
 fixture server's own request log (what was fetched, how often, how many at once, how fast per site)."""
-import re
 from urllib.parse import urlsplit
 
-from lab23_site import BASE, PORT, Site, make_hub_site, make_site
+from grade_lib_site import BASE, HEAD_WITH_SCRIPT, ODD_LINKS_SPREAD, PORT, Site, make_hub_site, make_site
+from grade_lib_site import expect_page_set, short_urls
+from grade_lib_urls import base as _base, max_in_window as _max_in_window, server_log
+from grade_lib_urls import shown as _shown, url_key as _key
+from grade_oracles import max_in_flight
 
 HINT_SEEN = ("mark a URL as seen when you SUBMIT it, not when its fetch finishes, and let one thread "
              "(or one lock) decide 'not seen yet -> mark it -> submit' in one step")
@@ -33,7 +36,8 @@ LINKS_WANT = [
 def _site_plan(j, star=False):
     p = j.params
     site = make_site(j.rng, BASE, PORT, sites=p["sites"], per_site=p["per_site"], extra=p["extra"],
-                     errors=p["errors"], broken=p["broken"], latency=p["latency_ms"], star=star)
+                     errors=p["errors"], broken=p["broken"], latency=p["latency_ms"], star=star,
+                     retries=None, orphans=2, odd_links=ODD_LINKS_SPREAD, head=HEAD_WITH_SCRIPT)
     return {"site": site.plan()}
 
 
@@ -48,28 +52,14 @@ def plan_politeness(j):
 # ---------------------------------------------------------------------------------------------
 # helpers
 
-def _base(j):
-    """The fixture server's address for this run, as the workload found it."""
-    base = j.obs["base"]
-    j.expect(isinstance(base, str) and re.fullmatch(r"http://127\.0\.0\.1:\d+", base) is not None,
-             "the run recorded %r as the fixture server's address" % (base,))
-    return base
+def _requests(j, key="requests"):
+    """The fixture server's log as recorded: [(path, start_ms, end_ms or None)]."""
+    return server_log(j, key, str_paths=True)
 
 
-def _key(value):
-    """A URL as a set member or dictionary key (a student's value may be anything)."""
-    return value if isinstance(value, str) else repr(value)
-
-
-def _shown(shape):
-    """What a value recorded with checks._shape looked like (its repr)."""
-    return repr(shape["list"]) if "list" in shape else shape["repr"]
-
-
-def _short(urls, base, n=4):
-    urls = sorted(urls)
-    text = ", ".join(u[len(base):] if u.startswith(base) else u for u in urls[:n])
-    return text + (" and %d more" % (len(urls) - n) if len(urls) > n else "")
+def _max_concurrent(reqs):
+    """The most requests in flight at once (arrival to answer), as the server saw them."""
+    return max_in_flight((start, end) for _, start, end in reqs)
 
 
 def _result(j, key="result"):
@@ -82,66 +72,14 @@ def _result(j, key="result"):
     return {_key(pg["url"]): pg for pg in pages}
 
 
-def _requests(j, key="requests"):
-    """The fixture server's log as recorded: [(path, start_ms, end_ms or None)]."""
-    reqs = j.obs[key]
-    j.expect(isinstance(reqs, list) and all(isinstance(r, list) and len(r) == 3 and isinstance(r[0], str)
-                                            for r in reqs),
-             "the run recorded the server's log in an unexpected shape")
-    return [tuple(r) for r in reqs]
-
-
-def _server_site(path):
-    return path.split("/")[1]
-
-
-def _max_concurrent(reqs):
-    """The most requests in flight at once (arrival to answer), as the server saw them."""
-    events = []
-    for _, start, end in reqs:
-        events.append((start, 1))
-        events.append((end if end is not None else float("inf"), -1))
-    events.sort(key=lambda e: (e[0], e[1]))
-    now = best = 0
-    for _, d in events:
-        now += d
-        best = max(best, now)
-    return best
-
-
-def _max_in_window(reqs, window_ms):
-    """The most requests to one site that started within any `window_ms`: (count, site, first start_ms)."""
-    groups = {}
-    for path, start, _ in reqs:
-        groups.setdefault(_server_site(path), []).append(start)
-    best = (0, None, None)
-    for k, starts in groups.items():
-        starts.sort()
-        i0 = 0
-        for i, s in enumerate(starts):
-            while s - starts[i0] >= window_ms:
-                i0 += 1
-            if i - i0 + 1 > best[0]:
-                best = (i - i0 + 1, k, starts[i0])
-    return best
-
-
 def _expect_pages(j, result, site, what):
     """The crawl's result equals the expected one: the same URLs, statuses and links."""
     want = site.expected()
     base = site.base
-    extra = set(result) - set(want)
-    missing = set(want) - set(result)
-    offsite = [u for u in extra if urlsplit(u)[:2] != urlsplit(base)[:2]]
-    j.expect(not offsite, "%s: the result has page(s) on another host: %s" % (what, _short(offsite, base)),
-             hint=HINT_SCOPE)
-    j.expect(not extra and not missing,
-             "%s: the crawl reached the wrong set of pages: %d expected, %d returned; missing: %s; not "
-             "expected: %s" % (what, len(want), len(result), _short(missing, base) or "none",
-                               _short(extra, base) or "none"),
-             hint="start at start_url, follow every http(s) <a href> of each 200 HTML page on the same "
-                  "host (resolved with urljoin, fragment removed), and record every URL fetched, also "
-                  "404s and 500s")
+    expect_page_set(j, result, want, base, what, HINT_SCOPE,
+                    hint_set="start at start_url, follow every http(s) <a href> of each 200 HTML page on the same "
+                             "host (resolved with urljoin, fragment removed), and record every URL fetched, also "
+                             "404s and 500s")
     for url in sorted(want):
         status, links = want[url]
         page = result[url]
@@ -156,7 +94,7 @@ def _expect_pages(j, result, site, what):
         if got_links != set(links):
             miss, more = set(links) - got_links, got_links - set(links)
             j.fail("%s: the links of %s are wrong: missing %s; not expected %s"
-                   % (what, url[len(base):], _short(miss, base) or "none", _short(more, base) or "none"),
+                   % (what, url[len(base):], short_urls(miss, base) or "none", short_urls(more, base) or "none"),
                    hint="links are the <a href> of a 200 HTML page only, resolved against the page's URL, "
                         "fragment removed, http(s) only; [] for every other page")
 

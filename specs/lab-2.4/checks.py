@@ -15,23 +15,7 @@ Standard library only.
 import threading
 import time
 
-HINT_FORKS = ("create the n forks once, in dine(), and give philosopher i the locks "
-              "forks[i] and forks[(i + 1) % n]; call eat(i) only inside both of them "
-              "(with first: with second: eat(i))")
-HINT_ORDER = ("break the circular wait: let every philosopher pick up the lower-numbered "
-              "of its two forks first (resource ordering), or let at most n - 1 "
-              "philosophers reach for forks at once (a 'butler' semaphore)")
-
-
-def _plural(k, word):
-    return f"{k} {word}" if k == 1 else f"{k} {word}s"
-
-
-def _names(ids):
-    ids = sorted(ids)
-    if len(ids) == 1:
-        return f"philosopher {ids[0]}"
-    return "philosophers " + ", ".join(str(i) for i in ids[:-1]) + f" and {ids[-1]}"
+from lab24_words import HINT_FORKS, HINT_ORDER, names as _names, overlap_text, plural as _plural
 
 
 class _Table:
@@ -106,20 +90,7 @@ class _Table:
         """Human-readable list of forbidden overlaps, or None."""
         if not self.overlaps:
             return None
-        n = self.n
-        parts = []
-        total = 0
-        for (i, j), k in sorted(self.overlaps.items(), key=lambda kv: -kv[1]):
-            total += k
-            if len(parts) < 3:
-                if i == j:
-                    parts.append(f"philosopher {i} was inside eat({i}) twice at once ({_plural(k, 'time')})")
-                else:
-                    shared = sorted({i, j} & {(i + 1) % n, (j + 1) % n})
-                    forks = " and ".join(str(f) for f in shared)
-                    parts.append(f"philosophers {i} and {j} ate at the same time although both need "
-                                 f"fork{'s' if len(shared) > 1 else ''} {forks} ({_plural(k, 'time')})")
-        return "; ".join(parts) + f" [{_plural(total, 'overlapping meal')} in all, n={n}]"
+        return overlap_text([(i, j, k) for (i, j), k in self.overlaps.items()], self.n)
 
 
 def _val(value):

@@ -6,26 +6,10 @@ the threads and times).
 Philosopher ``i`` uses forks ``i`` and ``(i + 1) % n``; neighbours ``i`` and ``i + 1`` share fork
 ``(i + 1) % n`` and must never eat at the same time.
 """
+from lab24_words import HINT_FORKS, HINT_ORDER, names as _names, overlap_text, plural as _plural
 
 HINT_JOIN = ("start every philosopher thread, then join() every one of them before "
              "building and returning the list of meals")
-HINT_FORKS = ("create the n forks once, in dine(), and give philosopher i the locks "
-              "forks[i] and forks[(i + 1) % n]; call eat(i) only inside both of them "
-              "(with first: with second: eat(i))")
-HINT_ORDER = ("break the circular wait: let every philosopher pick up the lower-numbered "
-              "of its two forks first (resource ordering), or let at most n - 1 "
-              "philosophers reach for forks at once (a 'butler' semaphore)")
-
-
-def _plural(k, word):
-    return f"{k} {word}" if k == 1 else f"{k} {word}s"
-
-
-def _names(ids):
-    ids = sorted(ids)
-    if len(ids) == 1:
-        return f"philosopher {ids[0]}"
-    return "philosophers " + ", ".join(str(i) for i in ids[:-1]) + f" and {ids[-1]}"
 
 
 def _r(value):
@@ -67,19 +51,7 @@ def _overlap_report(d, n):
     overlaps = d["overlaps"]
     if not overlaps:
         return None
-    parts = []
-    total = 0
-    for i, jj, k in sorted(overlaps, key=lambda o: -o[2]):
-        total += k
-        if len(parts) < 3:
-            if i == jj:
-                parts.append(f"philosopher {i} was inside eat({i}) twice at once ({_plural(k, 'time')})")
-            else:
-                shared = sorted({i, jj} & {(i + 1) % n, (jj + 1) % n})
-                forks = " and ".join(str(f) for f in shared)
-                parts.append(f"philosophers {i} and {jj} ate at the same time although both need "
-                             f"fork{'s' if len(shared) > 1 else ''} {forks} ({_plural(k, 'time')})")
-    return "; ".join(parts) + f" [{_plural(total, 'overlapping meal')} in all, n={n}]"
+    return overlap_text(overlaps, n)
 
 
 def _check_returned_last(j, d, n, meals):

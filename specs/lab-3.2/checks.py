@@ -23,6 +23,7 @@ import threading
 import time
 import types
 
+from grade_lib_student import student_module
 from grade_oracles import await_waiting, in_wait
 
 _CONDITION = getattr(threading.Condition, "_original", threading.Condition)
@@ -32,11 +33,8 @@ _SKIP = tuple(getattr(c, "_original", c) for c in (threading.Event, threading.Se
     threading.Thread,)
 
 def _module(ctx):
-    ps = ctx.student("pubsub")
-    for name in ("Broker", "Closed"):
-        ctx.expect(hasattr(ps, name), "pubsub.py defines no %s" % name,
-                   hint="keep the names of the starter: Broker, Subscription, Closed")
-    return ps
+    return student_module(ctx, "pubsub", ("Broker", "Closed"),
+                          hint="keep the names of the starter: Broker, Subscription, Closed")
 
 
 def _conditions(*roots):

@@ -16,6 +16,8 @@ Standard library only.
 import threading
 import time
 
+from grade_lib_gates import Gate, occupy, recorder, submit_soon
+from grade_lib_student import student_module
 from grade_oracles import await_waiting, in_wait
 
 WAIT = 3.0  # seconds any single wait of the check may take before it gives up
@@ -25,11 +27,7 @@ HINT_OUTSIDE = ("take the task out of the heap under the lock, release the lock,
 
 
 def _module(ctx):
-    wq = ctx.student("worker_queue")
-    for name in ("PriorityWorkerQueue", "QueueClosed"):
-        ctx.expect(hasattr(wq, name), "worker_queue.py defines no %s" % name,
-                   hint="keep the names of the starter's docstring")
-    return wq
+    return student_module(ctx, "worker_queue", ("PriorityWorkerQueue", "QueueClosed"))
 
 
 def _start(ctx, wq, *args, **kwargs):
@@ -40,53 +38,15 @@ def _start(ctx, wq, *args, **kwargs):
     return q, workers
 
 
-class _Gate:
-    """A task that occupies one worker until opened, so the check can queue tasks behind it."""
-
-    def __init__(self):
-        self.started = threading.Event()
-        self.opened = threading.Event()
-
-    def __call__(self):
-        self.started.set()
-        self.opened.wait(WAIT)
+class _Gate(Gate):
+    """A gate (grade_lib_gates) that occupies the queue's worker first."""
 
     def occupy(self, ctx, q, what):
-        q.submit(self, priority=-10 ** 9)
-        ctx.expect(self.started.wait(WAIT), "%s: a task submitted to an idle queue did not start within "
-                   "%.0f s" % (what, WAIT), hint="submit() must notify a waiting worker")
+        return occupy(ctx, q, self, what, hint="submit() must notify a waiting worker", priority=-10 ** 9)
 
 
 def _submit_soon(ctx, q, fn, priority, what):
-    """q.submit(fn, priority=priority), failing the check if it blocks (a task holds the queue's lock)."""
-    box = {}
-
-    def call():
-        try:
-            q.submit(fn, priority=priority)
-        except BaseException as exc:  # re-raised in the check's thread
-            box["error"] = exc
-    t = threading.Thread(target=call, name="submitter", daemon=True)
-    t.start()
-    t.join(SUBMIT_WAIT)
-    if t.is_alive():
-        ctx.fail("%s: submit() did not return within %.1f s while a worker was running a task: submit() "
-                 "must never wait for a task to finish" % (what, SUBMIT_WAIT), hint=HINT_OUTSIDE)
-    if "error" in box:
-        raise box["error"]
-
-
-def _recorder():
-    """A list of run tasks and a factory of tasks that append themselves to it."""
-    ran = []
-    lock = threading.Lock()
-
-    def make(item):
-        def task():
-            with lock:
-                ran.append(item)
-        return task
-    return ran, make
+    return submit_soon(ctx, q, fn, priority, what, SUBMIT_WAIT, HINT_OUTSIDE)
 
 
 def _alive(workers):
@@ -99,7 +59,7 @@ def _gated_order(ctx, wq, items, **kwargs):
     q, workers = _start(ctx, wq, 1, **kwargs)
     gate = _Gate()
     gate.occupy(ctx, q, "one worker")
-    ran, make = _recorder()
+    ran, make = recorder()
     for i, (priority, submitted) in enumerate(items):
         it = (priority, submitted)
         if i == 0:
@@ -163,7 +123,7 @@ def basic(ctx):
     q, workers = _start(ctx, wq, 1)
     gate = _Gate()
     gate.occupy(ctx, q, "pending()")
-    ran, make = _recorder()
+    ran, make = recorder()
     _submit_soon(ctx, q, make(0), 0, "pending()")
     for i in range(1, 3):
         q.submit(make(i), priority=i)
@@ -292,7 +252,7 @@ def drains_on_shutdown(ctx):
             _submit_soon(ctx, q, g, -10 ** 9, "%d of %d workers busy" % (i, w))
             ctx.expect(g.started.wait(WAIT), "worker %d of %d: a task submitted while only %d worker(s) were "
                        "busy did not start within %.0f s" % (i + 1, w, i, WAIT), hint=HINT_OUTSIDE)
-    ran, make = _recorder()
+    ran, make = recorder()
     for i in range(n):
         q.submit(make(i), priority=ctx.rng.randrange(5))
     state = {"returned": False, "late": 0}
@@ -330,7 +290,7 @@ def exactly_once_stress(ctx):
     wq = _module(ctx)
     w, subs, per = ctx.params["workers"], ctx.params["submitters"], ctx.params["per_submitter"]
     q, workers = _start(ctx, wq, w, aging_every=ctx.params["aging_every"])
-    ran, make = _recorder()
+    ran, make = recorder()
     plans = [[((s, i), ctx.rng.randrange(4)) for i in range(per)] for s in range(subs)]
 
     def submitter(plan):
@@ -384,7 +344,7 @@ def shutdown_returns(ctx):
     ctx.observe("alive_fresh", _alive(workers))
     # 3. busy workers, more tasks queued
     q, workers = _start(ctx, wq, w)
-    ran, make = _recorder()
+    ran, make = recorder()
     for i in range(ctx.params["tasks"]):
         q.submit(make(i), priority=i % 3)
     q.shutdown()

@@ -5,67 +5,23 @@ the submission never sees, gives the verdicts.
 Standard library only. The judge's oracle is a sieve of Eratosthenes, so parallel results are
 compared with the true count, not with the student's own `count_primes` (a wrong serial count
 must not make a wrong parallel count look right, nor the other way round). The timed workload
-(bench_parallel) keeps its own copy of the sieve here.
+(bench_parallel) checks its result with the same sieve (lab41_primes, beside this file).
 """
 
+import math
 import os
-import re
 import threading
 import time
-import traceback
-import math
-from math import isqrt
+
+from grade_lib_procs import HELPER_WORDS, CpuClock, descendants, proc_table
+from grade_lib_student import call_pool
+from lab41_primes import call_repr as _call_repr, true_count as _true_count
 
 MODULE = "primes"
 
 
 # --------------------------------------------------------------------------
 # helpers
-
-def _true_count(lo, hi):
-    """Number of primes p with lo <= p < hi (sieve; the grader's oracle)."""
-    if hi <= 2 or lo >= hi:
-        return 0
-    sieve = bytearray([1]) * hi
-    sieve[0:2] = b"\0\0"
-    for p in range(2, isqrt(hi - 1) + 1):
-        if sieve[p]:
-            sieve[p * p::p] = bytes(len(range(p * p, hi, p)))
-    return sieve.count(1, max(lo, 0), hi)
-
-
-def _call_repr(name, lo, hi, workers=None, pass_workers=True):
-    if not pass_workers:
-        return f"{name}({lo}, {hi})"
-    return f"{name}({lo}, {hi}, workers={workers})"
-
-
-def _student_line(exc):
-    """' (at primes.py:LINE in FUNC)' for the innermost frame of the student's module, or ''."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if os.path.basename(f.filename) == MODULE + ".py"]
-    if not frames:
-        return ""
-    f = frames[-1]
-    return f" (at {MODULE}.py:{f.lineno} in {f.name})"
-
-
-def _worker_line(exc):
-    """' in a worker process (at primes.py:LINE in FUNC)' when a pool re-raised a worker's exception.
-
-    ProcessPoolExecutor and multiprocessing.Pool chain the worker's traceback, as text, in
-    exc.__cause__.tb.
-    """
-    tb = getattr(exc.__cause__, "tb", None)
-    if not isinstance(tb, str):
-        return ""
-    frames = [f for f in re.findall(r'File "([^"]*)", line (\d+), in (\S+)', tb)
-              if os.path.basename(f[0]) == MODULE + ".py"]
-    if not frames:
-        return ""
-    _, line, func = frames[-1]
-    return f" in a worker process (at {MODULE}.py:{line} in {func})"
-
 
 def _call(ctx, what, fn, timeout):
     """Run fn() in a thread with a time limit and return its result.
@@ -74,78 +30,18 @@ def _call(ctx, what, fn, timeout):
     exception is re-raised for the harness, which names its type, message and the
     student's file:line.
     """
-    box = {}
-
-    def body():
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # re-raised below, in the check's thread
-            box["error"] = exc
-
-    t = threading.Thread(target=body, name="student-call", daemon=True)
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
-        ctx.fail(f"{what} did not return within {timeout} s",
-                 hint="look for a worker that never ends, or a result that is waited for but "
-                      "never sent")
-    if "error" in box:
-        exc = box["error"]
-        text = f"{type(exc).__name__}: {exc}"
-        if "pickl" in text.lower():
-            ctx.fail(f"{what} raised {text}{_student_line(exc)}",
-                     hint="everything sent to a worker process is pickled, and a function is "
-                          "pickled by its importable name: define the worker function at the "
-                          "top level of primes.py (no lambda, no nested def)")
-        remote = _worker_line(exc)
-        if remote:
-            ctx.fail(f"{what} raised {text}{remote}",
-                     hint="the pool re-raises a worker's exception in the parent; the line above "
-                          "is where the worker raised it")
-        raise exc
-    return box["value"]
-
-
-_HELPER_WORDS = ("resource_tracker", "forkserver")
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _proc_table():
-    """{pid: (ppid, state, cmdline, cutime + cstime in seconds)} of every process, from /proc."""
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read().decode(errors="replace")
-            rest = stat[stat.rindex(")") + 2:].split()  # rest[i] is field i + 3 of proc(5)
-            with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
-            table[int(entry)] = (int(rest[1]), rest[0], cmd,
-                                 (int(rest[13]) + int(rest[14])) / _TICK)
-        except (OSError, ValueError, IndexError):
-            continue
-    return table
+    return call_pool(ctx, what, fn, timeout, MODULE,
+                     hang_hint="look for a worker that never ends, or a result that is waited for but "
+                               "never sent",
+                     pickle_hint="everything sent to a worker process is pickled, and a function is "
+                                 "pickled by its importable name: define the worker function at the "
+                                 "top level of primes.py (no lambda, no nested def)")[0]
 
 
 def _descendants(table=None):
-    """{pid: (ppid, state, cmdline, children_cpu)} of every descendant of this process.
-
-    Descendants, not only children: with the forkserver start method the workers are
-    children of the fork server, itself a child of this process.
-    """
-    table = _proc_table() if table is None else table
-    kids = {}
-    for pid, row in table.items():
-        kids.setdefault(row[0], []).append(pid)
-    found, todo = {}, [os.getpid()]
-    while todo:
-        for pid in kids.get(todo.pop(), ()):
-            if pid not in found:
-                found[pid] = table[pid]
-                todo.append(pid)
-    return found
+    """{pid: (ppid, state, cmdline, children_cpu)} of every descendant of this process (the workers of
+    a fork server too)."""
+    return descendants(proc_table(cpu=True) if table is None else table)
 
 
 def _is_helper(row):
@@ -155,7 +51,7 @@ def _is_helper(row):
     fork server forks carry its command line too, but they are its children, not ours.
     """
     ppid, _, cmd, _ = row
-    return ppid == os.getpid() and any(word in cmd for word in _HELPER_WORDS)
+    return ppid == os.getpid() and any(word in cmd for word in HELPER_WORDS)
 
 
 def _live_workers(ctx):
@@ -164,11 +60,6 @@ def _live_workers(ctx):
     pids = {pid for pid, row in tree.items() if row[1] not in ("Z", "X") and not _is_helper(row)}
     pids.update(pid for pid in ctx.children() if pid not in tree or not _is_helper(tree[pid]))
     return sorted(pids)
-
-
-def _helpers_children_cpu():
-    """{pid: CPU seconds of the reaped children} of the helpers below this process."""
-    return {pid: row[3] for pid, row in _descendants().items() if _is_helper(row)}
 
 
 def _returned(got):
@@ -264,16 +155,10 @@ def work_in_worker_processes(ctx):
     primes = ctx.student(MODULE)
     lo, hi, workers = ctx.params["lo"], ctx.params["hi"], ctx.params["workers"]
     what = _call_repr("parallel_count_primes", lo, hi, workers)
-    h0 = _helpers_children_cpu()
-    t0 = os.times()
+    clock = CpuClock()
     got = _call(ctx, what, lambda: primes.parallel_count_primes(lo, hi, workers=workers),
                 ctx.params["call_timeout"])
-    t1 = os.times()
-    h1 = _helpers_children_cpu()
-    children = (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
-    # workers forked by a fork server are its children: their time shows in its cutime/cstime
-    children += sum(max(0.0, cpu - h0.get(pid, 0.0)) for pid, cpu in h1.items())
-    parent = (t1.user - t0.user) + (t1.system - t0.system)
+    children, parent = clock.read()
     ctx.observe("returned", _returned(got))
     ctx.observe("children_cpu", children)
     ctx.observe("parent_cpu", parent)

@@ -1,28 +1,10 @@
 """Judgements for lab-4.1 (the workloads are in checks.py). Runs outside the submission's process: the
-true counts come from the judge's own sieve, every verdict from what the workload recorded."""
-from math import isqrt
+true counts come from the judge's own sieve (lab41_primes), every verdict from what the workload recorded."""
+from lab41_primes import call_repr as _call_repr, true_count as _true_count
 
 HINT_PROCESSES = ("use the pool in a with-block (ProcessPoolExecutor or multiprocessing.Pool),"
                   " or close() and join() it before returning; never keep a pool in a "
                   "global between calls")
-
-
-def _true_count(lo, hi):
-    """Number of primes p with lo <= p < hi (sieve; the grader's oracle)."""
-    if hi <= 2 or lo >= hi:
-        return 0
-    sieve = bytearray([1]) * hi
-    sieve[0:2] = b"\0\0"
-    for p in range(2, isqrt(hi - 1) + 1):
-        if sieve[p]:
-            sieve[p * p::p] = bytes(len(range(p * p, hi, p)))
-    return sieve.count(1, max(lo, 0), hi)
-
-
-def _call_repr(name, lo, hi, workers=None, pass_workers=True):
-    if not pass_workers:
-        return f"{name}({lo}, {hi})"
-    return f"{name}({lo}, {hi}, workers={workers})"
 
 
 def _what(fn_name, case):

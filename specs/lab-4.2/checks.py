@@ -9,58 +9,18 @@ process under any start method (this directory goes on sys.path, which a spawned
 """
 
 import os
-import re
-import sys
-import threading
-import time
-import traceback
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.append(_HERE)  # after the student's directory: their files come first
-
-import lab42_jobs as jobs  # noqa: E402
+import lab42_jobs as jobs
+from grade_lib_procs import descendants, is_helper_cmd, proc_table, stop_resource_tracker
+from grade_lib_student import call_pool, student_functions, student_line
+from grade_oracles import max_in_flight
+from lab42_data import data as _data, describe_data as _describe_data, diff as _diff, serial as _serial
 
 MODULE = "mapreduce"
 FUNC = "map_reduce"
 
 # --------------------------------------------------------------------------
 # the data (planned by the judge) and what is recorded of a result
-
-def _serial(data, map_func, reduce_func):
-    """The definition (for the timed workload only: the other verdicts are the judge's)."""
-    groups = {}
-    for item in data:
-        for key, value in map_func(item):
-            groups.setdefault(key, []).append(value)
-    return {key: reduce_func(key, values) for key, values in groups.items()}
-
-
-def _data(spec):
-    """Builds a data set from its description: the judge's plan (lines and documents are drawn there)
-    or the spec's params.
-
-    {text: [...]}         the given lines
-    {numbers: [lo, hi]}   list(range(lo, hi))
-    {range: [lo, hi]}     range(lo, hi) itself
-    {tuple: [...]}        a tuple of the given items
-    {pairs: [[a, b]...]}  a list of (a, b) tuples (the inverted index's (doc_id, text) documents)
-    {list: [...]}         the given items
-    """
-    if "text" in spec:
-        return list(spec["text"])
-    if "numbers" in spec:
-        return list(range(*spec["numbers"]))
-    if "range" in spec:
-        return range(*spec["range"])
-    if "tuple" in spec:
-        return tuple(spec["tuple"])
-    if "pairs" in spec:
-        return [tuple(pair) for pair in spec["pairs"]]
-    if "list" in spec:
-        return list(spec["list"])
-    raise AssertionError(f"spec error: unknown data description {spec!r}")
-
 
 def _enc(value):
     """A result as the judge can rebuild it exactly: JSON keeps neither tuples nor int keys, so dicts,
@@ -76,39 +36,8 @@ def _enc(value):
     return {"other": type(value).__name__, "repr": repr(value)}
 
 
-def _describe_data(data):
-    kind = type(data).__name__
-    n = len(data)
-    if n <= 4:
-        return f"{kind} {data!r}"
-    return f"a {kind} of {n} items"
-
-
 # --------------------------------------------------------------------------
 # calling the student's code
-
-def _student_line(exc):
-    """' (at mapreduce.py:LINE in FUNC)' for the innermost frame of the student's module, or ''."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if os.path.basename(f.filename) == MODULE + ".py"]
-    if not frames:
-        return ""
-    f = frames[-1]
-    return f" (at {MODULE}.py:{f.lineno} in {f.name})"
-
-
-def _worker_line(exc):
-    """' in a worker process (at mapreduce.py:LINE in FUNC)' from the traceback text a pool chains."""
-    tb = getattr(exc.__cause__, "tb", None)
-    if not isinstance(tb, str):
-        return ""
-    frames = [f for f in re.findall(r'File "([^"]*)", line (\d+), in (\S+)', tb)
-              if os.path.basename(f[0]) == MODULE + ".py"]
-    if not frames:
-        return ""
-    _, line, func = frames[-1]
-    return f" in a worker process (at {MODULE}.py:{line} in {func})"
-
 
 _PICKLE_HINT = ("everything a worker process receives is pickled, and a function is pickled by its "
                 "importable name: the function you hand to the pool (or to Process(target=...)) "
@@ -125,35 +54,10 @@ def _run(ctx, what, fn, timeout, expect_error=None):
     message; so does a time-out. `expect_error` (an exception class) is returned as the error
     instead of failing; any other exception is re-raised for the harness to report.
     """
-    box = {}
-
-    def body():
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # noqa: B036 - handed back to the check's thread
-            box["error"] = exc
-
-    t = threading.Thread(target=body, name="student-call", daemon=True)
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
-        ctx.fail(f"{what} did not return within {timeout} s",
-                 hint="look for a worker that never ends, results that are waited for but never "
-                      "sent, or a process joined before its queue was drained")
-    exc = box.get("error")
-    if exc is None:
-        return box.get("value"), None
-    if expect_error is not None and isinstance(exc, expect_error):
-        return None, exc
-    text = f"{type(exc).__name__}: {exc}"
-    if "pickl" in text.lower() or "local object" in text.lower():
-        ctx.fail(f"{what} raised {text}{_student_line(exc)}", hint=_PICKLE_HINT)
-    remote = _worker_line(exc)
-    if remote:
-        ctx.fail(f"{what} raised {text}{remote}",
-                 hint="the pool re-raises a worker's exception in the parent; the line above is "
-                      "where the worker raised it")
-    raise exc
+    return call_pool(ctx, what, fn, timeout, MODULE,
+                     hang_hint="look for a worker that never ends, results that are waited for but never "
+                               "sent, or a process joined before its queue was drained",
+                     pickle_hint=_PICKLE_HINT, pickle_words=("pickl", "local object"), expect=expect_error)
 
 
 def _call_repr(data, map_func, reduce_func, num_processes):
@@ -169,38 +73,9 @@ def _invoke(fn, data, map_func, reduce_func, num_processes):
     return lambda: fn(data, map_func, reduce_func, num_processes)
 
 
-def _short(value, limit=80):
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _diff(got, expected):
-    """The first differences between two result dicts, in words."""
-    if not isinstance(got, dict):
-        return f"returned {_short(got)} ({type(got).__name__}), expected a dict"
-    missing = [k for k in expected if k not in got]
-    extra = [k for k in got if k not in expected]
-    wrong = [k for k in expected if k in got and got[k] != expected[k]]
-    parts = []
-    if wrong:
-        shown = "; ".join(f"key {k!r}: expected {_short(expected[k], 60)}, got {_short(got[k], 60)}"
-                          for k in wrong[:3])
-        more = f" (and {len(wrong) - 3} more keys)" if len(wrong) > 3 else ""
-        parts.append(f"{len(wrong)} of {len(expected)} keys have a wrong value: {shown}{more}")
-    if missing:
-        parts.append(f"{len(missing)} key(s) missing, e.g. {', '.join(map(repr, missing[:3]))}")
-    if extra:
-        parts.append(f"{len(extra)} unexpected key(s), e.g. {', '.join(map(repr, extra[:3]))}")
-    return "; ".join(parts)
-
-
 def _student_func(ctx):
-    mod = ctx.student(MODULE)
-    fn = getattr(mod, FUNC, None)
-    ctx.expect(callable(fn), f"{MODULE}.py defines no function {FUNC}()",
-               hint="keep map_reduce(data, map_func, reduce_func, num_processes=4) at the top "
-                    "level of mapreduce.py")
-    return fn
+    hint = "keep map_reduce(data, map_func, reduce_func, num_processes=4) at the top level of mapreduce.py"
+    return getattr(student_functions(ctx, MODULE, [FUNC], hint=hint), FUNC)
 
 
 def _outcome(ctx, what, call, timeout, expect_error=None):
@@ -214,7 +89,7 @@ def _outcome(ctx, what, call, timeout, expect_error=None):
     except ctx.CheckFailed as exc:
         return {"failed": exc.message, "hint": exc.hint}, None
     except Exception as exc:  # raised in the calling process: its text and the student's line
-        return {"failed": f"{what} raised {type(exc).__name__}: {exc}{_student_line(exc)}", "hint": None}, None
+        return {"failed": f"{what} raised {type(exc).__name__}: {exc}{student_line(exc, MODULE)}", "hint": None}, None
     if err is not None:
         return {"raised": type(err).__name__}, None
     return {"result": _enc(got)}, got
@@ -269,45 +144,15 @@ def edge_cases(ctx):
 # --------------------------------------------------------------------------
 # problem_solving
 
-_HELPER_WORDS = ("resource_tracker", "forkserver")
-
-
-def _proc_table():
-    """{pid: (ppid, state, cmdline)} of every process, from /proc."""
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read().decode(errors="replace")
-            rest = stat[stat.rindex(")") + 2:].split()
-            with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
-            table[int(entry)] = (int(rest[1]), rest[0], cmd)
-        except (OSError, ValueError, IndexError):
-            continue
-    return table
-
-
 def _live_workers(ctx):
     """Sorted pids of live descendants of this process, multiprocessing's own helpers excepted."""
-    table = _proc_table()
-    kids = {}
-    for pid, row in table.items():
-        kids.setdefault(row[0], []).append(pid)
     me = os.getpid()
-    found, todo = {}, [me]
-    while todo:
-        for pid in kids.get(todo.pop(), ()):
-            if pid not in found:
-                found[pid] = table[pid]
-                todo.append(pid)
+    found = descendants(proc_table())
     live = set()
     for pid, (ppid, state, cmd) in found.items():
         if state in ("Z", "X"):
             continue
-        if ppid == me and any(w in cmd for w in _HELPER_WORDS):
+        if ppid == me and is_helper_cmd(cmd):
             continue
         live.add(pid)
     live.update(p for p in ctx.children() if p not in found)
@@ -358,37 +203,6 @@ def map_error(ctx):
                                 "value_error": isinstance(err, ValueError)})
 
 
-def _stop_resource_tracker(timeout):
-    """Lets this process's resource tracker exit now, before the check returns.
-
-    Under spawn, the first semaphore (a pool's queue or lock) starts multiprocessing's resource
-    tracker, which exits once every process holding its pipe has closed it: normally when this
-    process exits, after the check; on a loaded machine it can then outlive the harness's grace
-    period and be reported as a stray process. Closing our end here lets it exit while the check
-    still runs (with its warnings on stderr, if something is still registered). Private API of
-    CPython 3.11's multiprocessing.resource_tracker.
-    """
-    import gc
-    from multiprocessing import resource_tracker
-    gc.collect()  # semaphores no longer referenced unregister themselves first
-    tracker = resource_tracker._resource_tracker
-    with tracker._lock:
-        fd, pid = tracker._fd, tracker._pid
-        if fd is None:
-            return
-        tracker._fd = tracker._pid = None
-        os.close(fd)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if done:
-            return
-        time.sleep(0.01)
-
-
 def spawn_start_method(ctx):
     """Under the spawn start method: no_process_left's workload (map_func pickled by name). A call that
     failed or left a worker alive fails the run here: under spawn a pool's named semaphores stay in
@@ -399,17 +213,12 @@ def spawn_start_method(ctx):
         no_process_left(ctx, fail_here=True)
     finally:
         if not _live_workers(ctx):  # a leaked worker holds the tracker's pipe: leave both to the harness
-            _stop_resource_tracker(ctx.params.get("tracker_timeout", 3))
+            stop_resource_tracker(ctx.params.get("tracker_timeout", 3))
 
 
 def _max_overlap(spans):
     """The largest number of spans (pid, start, end) in progress at one instant."""
-    events = sorted([(s, 1) for _, s, _ in spans] + [(e, -1) for _, _, e in spans])
-    running = most = 0
-    for _, step in events:
-        running += step
-        most = max(most, running)
-    return most
+    return max_in_flight((start, end) for _, start, end in spans)
 
 
 def parallel_map(ctx):

@@ -9,6 +9,8 @@ type and repr) and is rebuilt here, so a result compares exactly as it did in th
 int keys stay ints, tuples stay tuples."""
 
 import lab42_jobs as jobs
+from lab42_data import data as _data, describe_data as _describe_data, diff, serial as _serial, short as _short
+from grade_oracles import max_in_flight
 
 FUNC = "map_reduce"
 
@@ -35,15 +37,6 @@ HINT_LEFT = ("use the pool in a with-block (it joins the workers, also when a ta
 # --------------------------------------------------------------------------
 # the oracle and data
 
-def _serial(data, map_func, reduce_func):
-    """The definition: group every (key, value) by key in input order, reduce each key once."""
-    groups = {}
-    for item in data:
-        for key, value in map_func(item):
-            groups.setdefault(key, []).append(value)
-    return {key: reduce_func(key, values) for key, values in groups.items()}
-
-
 def _lines(rng, count, min_words=0, max_words=12):
     """`count` lines of words drawn from WORDS, some capitalised, some empty."""
     out = []
@@ -61,23 +54,6 @@ def _plan_data(j, spec):
     if "docs" in spec:
         return {"pairs": [[f"doc{i:03d}", line] for i, line in enumerate(_lines(j.rng, spec["docs"], 1, 8))]}
     return dict(spec)
-
-
-def _data(spec):
-    """The data set a description stands for (checks.py `_data`, the same)."""
-    if "text" in spec:
-        return list(spec["text"])
-    if "numbers" in spec:
-        return list(range(*spec["numbers"]))
-    if "range" in spec:
-        return range(*spec["range"])
-    if "tuple" in spec:
-        return tuple(spec["tuple"])
-    if "pairs" in spec:
-        return [tuple(pair) for pair in spec["pairs"]]
-    if "list" in spec:
-        return list(spec["list"])
-    raise AssertionError(f"spec error: unknown data description {spec!r}")
 
 
 class _Other:
@@ -107,14 +83,6 @@ def _type_name(value):
     return value.type_name if isinstance(value, _Other) else type(value).__name__
 
 
-def _describe_data(data):
-    kind = type(data).__name__
-    n = len(data)
-    if n <= 4:
-        return f"{kind} {data!r}"
-    return f"a {kind} of {n} items"
-
-
 def _call_repr(data, map_func, reduce_func, num_processes):
     args = f"{_describe_data(data)}, {map_func.__name__}, {reduce_func.__name__}"
     if num_processes == "default":
@@ -122,29 +90,9 @@ def _call_repr(data, map_func, reduce_func, num_processes):
     return f"{FUNC}({args}, num_processes={num_processes})"
 
 
-def _short(value, limit=80):
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
 def _diff(got, expected):
     """The first differences between two result dicts, in words."""
-    if not isinstance(got, dict):
-        return f"returned {_short(got)} ({_type_name(got)}), expected a dict"
-    missing = [k for k in expected if k not in got]
-    extra = [k for k in got if k not in expected]
-    wrong = [k for k in expected if k in got and got[k] != expected[k]]
-    parts = []
-    if wrong:
-        shown = "; ".join(f"key {k!r}: expected {_short(expected[k], 60)}, got {_short(got[k], 60)}"
-                          for k in wrong[:3])
-        more = f" (and {len(wrong) - 3} more keys)" if len(wrong) > 3 else ""
-        parts.append(f"{len(wrong)} of {len(expected)} keys have a wrong value: {shown}{more}")
-    if missing:
-        parts.append(f"{len(missing)} key(s) missing, e.g. {', '.join(map(repr, missing[:3]))}")
-    if extra:
-        parts.append(f"{len(extra)} unexpected key(s), e.g. {', '.join(map(repr, extra[:3]))}")
-    return "; ".join(parts)
+    return diff(got, expected, _type_name)
 
 
 def _cases(j):
@@ -277,12 +225,7 @@ def spawn_start_method(j):
 
 def _max_overlap(spans):
     """The largest number of spans (pid, start, end) in progress at one instant."""
-    events = sorted([(s, 1) for _, s, _ in spans] + [(e, -1) for _, _, e in spans])
-    running = most = 0
-    for _, step in events:
-        running += step
-        most = max(most, running)
-    return most
+    return max_in_flight((start, end) for _, start, end in spans)
 
 
 def parallel_map(j):

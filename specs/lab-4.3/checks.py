@@ -18,12 +18,10 @@ is the baseline.
 """
 
 import os
-import re
 import sys
 import tempfile
 import threading
 import time
-import traceback
 from array import array
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import shared_memory
@@ -33,6 +31,8 @@ if _HERE not in sys.path:
     sys.path.append(_HERE)  # after the student's directory: their files come first
 
 import lab43_data  # noqa: E402
+from grade_lib_procs import descendants, proc_table, stop_resource_tracker  # noqa: E402
+from grade_lib_student import student_functions, student_line, worker_line  # noqa: E402
 
 MODULE = "shmproc"
 ITEM = "q"
@@ -43,25 +43,12 @@ ITEM_SIZE = 8
 # calling the student's code
 
 def _student_line(exc):
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if os.path.basename(f.filename) == MODULE + ".py"]
-    if not frames:
-        return ""
-    f = frames[-1]
-    return f" (at {MODULE}.py:{f.lineno} in {f.name})"
+    return student_line(exc, MODULE)
 
 
 def _worker_line(exc):
     """' in a worker process (at shmproc.py:LINE in FUNC)' from the traceback text a pool chains."""
-    tb = getattr(exc.__cause__, "tb", None)
-    if not isinstance(tb, str):
-        return ""
-    frames = [f for f in re.findall(r'File "([^"]*)", line (\d+), in (\S+)', tb)
-              if os.path.basename(f[0]) == MODULE + ".py"]
-    if not frames:
-        return ""
-    _, line, func = frames[-1]
-    return f" in a worker process (at {MODULE}.py:{line} in {func})"
+    return worker_line(exc, MODULE)
 
 
 def _hint_for(exc):
@@ -116,12 +103,8 @@ def _run(ctx, what, fn, timeout, expect_error=False):
 
 
 def _func(ctx, name):
-    mod = ctx.student(MODULE)
-    fn = getattr(mod, name, None)
-    ctx.expect(callable(fn), f"{MODULE}.py defines no function {name}()",
-               hint="keep the functions of the starter, with their signatures, at the top level "
-                    "of shmproc.py")
-    return fn
+    hint = "keep the functions of the starter, with their signatures, at the top level of shmproc.py"
+    return getattr(student_functions(ctx, MODULE, [name], hint=hint), name)
 
 
 # --------------------------------------------------------------------------
@@ -190,41 +173,10 @@ def _caller_segment(seg):
 # --------------------------------------------------------------------------
 # multiprocessing's resource tracker
 
-def _stop_resource_tracker(timeout):
-    """Lets this process's resource tracker exit now, before the check returns.
-
-    The tracker (started by the first SharedMemory of this process, or under spawn by its first
-    semaphore) exits once every process holding its pipe has closed it, which is normally when
-    this process exits, after the check; on a loaded machine it can then outlive the harness's
-    grace period and be reported as a stray process. Closing our end of the pipe here lets it exit
-    (and print its warnings, if something is still registered) while the check is still running.
-    Private API of CPython 3.11's multiprocessing.resource_tracker.
-    """
-    import gc
-    from multiprocessing import resource_tracker
-    gc.collect()  # semaphores and segments no longer referenced unregister themselves first
-    tracker = resource_tracker._resource_tracker
-    with tracker._lock:
-        fd, pid = tracker._fd, tracker._pid
-        if fd is None:
-            return
-        tracker._fd = tracker._pid = None
-        os.close(fd)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if done:
-            return
-        time.sleep(0.01)
-
-
 def shm_check(fn):
     """Every check of this lab: records the segments it creates; on the way out, when none of them
-    is left in /dev/shm, stops the resource tracker (see _stop_resource_tracker). A leaked segment
-    is left in place for the harness's own detector, which fails the run and names it."""
+    is left in /dev/shm, stops the resource tracker (grade_lib_procs.stop_resource_tracker). A leaked
+    segment is left in place for the harness's own detector, which fails the run and names it."""
     def check(ctx):
         created = CreatedSegments()
         try:
@@ -234,7 +186,7 @@ def shm_check(fn):
             leaked = [n for n in created.names() if os.path.exists("/dev/shm/" + n)]
             created.remove()
             if not leaked:
-                _stop_resource_tracker(ctx.params.get("tracker_timeout", 3))
+                stop_resource_tracker(ctx.params.get("tracker_timeout", 3))
     check.__name__ = fn.__name__
     check.__doc__ = fn.__doc__
     return check
@@ -387,23 +339,6 @@ def segments_cleaned(ctx):
     ctx.observe("cases", cases)
 
 
-def _proc_table():
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read().decode(errors="replace")
-            rest = stat[stat.rindex(")") + 2:].split()
-            with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
-            table[int(entry)] = (int(rest[1]), rest[0], cmd)
-        except (OSError, ValueError, IndexError):
-            continue
-    return table
-
-
 def _spawned_workers():
     """Pids of live descendants of this process that are spawned workers, past their exec.
 
@@ -412,16 +347,8 @@ def _spawned_workers():
     only a process whose command line is already the spawned one ("spawn_main") is measured.
     multiprocessing's resource tracker and fork server are not workers.
     """
-    table = _proc_table()
-    kids = {}
-    for pid, row in table.items():
-        kids.setdefault(row[0], []).append(pid)
-    found, todo = set(), [os.getpid()]
-    while todo:
-        for pid in kids.get(todo.pop(), ()):
-            if pid not in found:
-                found.add(pid)
-                todo.append(pid)
+    table = proc_table()
+    found = descendants(table)
     return [pid for pid in found
             if table[pid][1] not in ("Z", "X") and "spawn_main" in table[pid][2]
             and "resource_tracker" not in table[pid][2] and "forkserver" not in table[pid][2]]

@@ -12,57 +12,20 @@ finished but were never joined (zombies). The `clean-exit` item records the same
 after each call, naming the processes (`producer-0`, `SyncManager-1`, ...).
 """
 
-import hashlib
 import multiprocessing
 import os
-import re
-import sys
-import threading
 import time
-import traceback
 
+from grade_lib_procs import check_start_method, my_children, reap, start_method_note
+from grade_lib_student import blocked_at, start_call, student_functions, student_line, worker_line
 from grade_oracles import exactly_once, fifo_per_key
+from lab44_cases import fingerprint as _fingerprint, left_hints as _left_hints, stream_case as _stream_case
 
 MODULE = "ipc"
-_HELPER_WORDS = ("resource_tracker", "forkserver")
 
 
 # --------------------------------------------------------------------------
 # processes
-
-def _proc_state(pid):
-    """(state letter, cmdline) of a process from /proc, or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read().decode(errors="replace")
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
-        return stat[stat.rindex(")") + 2:].split()[0], cmd
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _my_children():
-    """{pid: (state, cmdline)} of this process's direct children, zombies included, helpers not."""
-    me = str(os.getpid())
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read().decode(errors="replace")
-            rest = stat[stat.rindex(")") + 2:].split()
-        except (OSError, ValueError, IndexError):
-            continue
-        if rest[1] != me:
-            continue
-        info = _proc_state(entry)
-        if info is None or any(word in info[1] for word in _HELPER_WORDS):
-            continue
-        found[int(entry)] = info
-    return found
-
 
 def _names():
     """{pid: name} of the multiprocessing Process objects this process started (not reaped)."""
@@ -93,48 +56,6 @@ def _children_text(children, names=None, waiting=False):
 # --------------------------------------------------------------------------
 # calling the student's code
 
-def _student_frames(frame, root):
-    """The stack of `frame` (outermost first) and the index of its innermost frame in ipc.py."""
-    stack = traceback.extract_stack(frame)
-    idx = None
-    for i, fs in enumerate(stack):
-        name = fs.filename
-        if (not name.startswith("<") and os.path.realpath(name).startswith(root + os.sep)
-                and os.path.isfile(name)):
-            idx = i
-    return stack, idx
-
-
-def _blocked_at(ctx, thread):
-    """' the calling thread is blocked at ipc.py:LINE in FUNC (`code`), in recv()' or ''."""
-    frame = sys._current_frames().get(thread.ident)
-    if frame is None:
-        return ""
-    stack, idx = _student_frames(frame, os.path.realpath(ctx.root))
-    if idx is None:
-        return ""
-    fs = stack[idx]
-    text = f"; the calling thread is blocked at {os.path.basename(fs.filename)}:{fs.lineno} in {fs.name}"
-    if fs.line:
-        text += f" (`{fs.line.strip()}`)"
-    if idx + 1 < len(stack):
-        text += f", inside {stack[idx + 1].name}()"
-    return text
-
-
-def _worker_error(exc):
-    """' in a child process (at ipc.py:LINE in FUNC)' from a pool's chained remote traceback, or ''."""
-    tb = getattr(exc.__cause__, "tb", None)
-    if not isinstance(tb, str):
-        return ""
-    frames = [f for f in re.findall(r'File "([^"]*)", line (\d+), in (\S+)', tb)
-              if os.path.basename(f[0]) == MODULE + ".py"]
-    if not frames:
-        return ""
-    _, line, func = frames[-1]
-    return f" in a child process (at {MODULE}.py:{line} in {func})"
-
-
 def _stat(path):
     """(state, utime + stime in ticks) from a /proc .../stat file, or None."""
     try:
@@ -153,7 +74,7 @@ def _activity(thread):
     equal signatures a while apart, never busy in between, mean that nothing ran at all.
     """
     sig = [("call", _stat(f"/proc/self/task/{thread.native_id}/stat"))]
-    for pid in sorted(_my_children()):
+    for pid in sorted(my_children()):
         sig.append((pid, _stat(f"/proc/{pid}/stat")))
     busy = any(st is not None and st[0] in ("R", "D") for _, st in sig)
     return sig, busy
@@ -169,16 +90,7 @@ def _call(ctx, what, fn, timeout, hang_hint):
     exception is re-raised for the harness, which names its type, message and the
     student's file:line.
     """
-    box = {}
-
-    def body():
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # re-raised below, in the check's thread
-            box["error"] = exc
-
-    t = threading.Thread(target=body, name="student-call", daemon=True)
-    t.start()
+    t, box = start_call(fn)
     stall_s = ctx.params.get("stall_s")
     start = time.monotonic()
     last, still_since = None, start
@@ -193,8 +105,8 @@ def _call(ctx, what, fn, timeout, hang_hint):
         elif now - still_since >= stall_s:
             break
     if t.is_alive():
-        where = _blocked_at(ctx, t)
-        kids = _my_children()
+        where = blocked_at(ctx, t, files_only=True)
+        kids = my_children()
         alive = (f"; child processes: {_children_text(kids, waiting=True)}" if kids
                  else "; no child process is left")
         waited = time.monotonic() - start
@@ -208,15 +120,12 @@ def _call(ctx, what, fn, timeout, hang_hint):
         exc = box["error"]
         text = f"{type(exc).__name__}: {exc}"
         if "pickl" in text.lower() or "Can't get attribute" in text:
-            frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                      if os.path.basename(f.filename) == MODULE + ".py"]
-            at = f" (at {MODULE}.py:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
-            ctx.fail(f"{what} raised {text}{at} under the `{multiprocessing.get_start_method()}` "
-                     "start method",
+            ctx.fail(f"{what} raised {text}{student_line(exc, MODULE)} under the "
+                     f"`{multiprocessing.get_start_method()}` start method",
                      hint="under spawn the target of a Process and its arguments are pickled: a "
                           "function is pickled by its importable name, so give each Process a "
                           "function defined at the top level of ipc.py (no lambda, no nested def)")
-        remote = _worker_error(exc)
+        remote = worker_line(exc, MODULE, who="a child process")
         if remote:
             ctx.fail(f"{what} raised {text}{remote}")
         raise exc
@@ -224,23 +133,7 @@ def _call(ctx, what, fn, timeout, hang_hint):
 
 
 def _module(ctx, *names):
-    ipc = ctx.student(MODULE)
-    for name in names:
-        ctx.expect(callable(getattr(ipc, name, None)), f"ipc.py defines no function {name}()",
-                   hint=f"define {name} at module level, with the signature in the starter")
-    return ipc
-
-
-def _check_start_method(ctx):
-    """The item's start method is in force (a grader fault otherwise, never the student's)."""
-    want = ctx.start_method
-    if want and multiprocessing.get_start_method() != want:
-        raise RuntimeError(f"grader: start method is {multiprocessing.get_start_method()!r}, "
-                           f"the item asks for {want!r}")
-
-
-def _where(ctx):
-    return f" (start method {ctx.start_method})" if ctx.start_method else ""
+    return student_functions(ctx, MODULE, names, hint="define it at module level, with the signature in the starter")
 
 
 # --------------------------------------------------------------------------
@@ -252,7 +145,7 @@ PINGPONG_HANG = ("each ping waits for its reply: the child must recv() a number 
 
 
 def _pingpong(ctx, ipc, n, timeout):
-    what = f"pipe_pingpong({n}){_where(ctx)}"
+    what = f"pipe_pingpong({n}){start_method_note(ctx)}"
     got = _call(ctx, what, lambda: ipc.pipe_pingpong(n), timeout, PINGPONG_HANG)
     return {"n": n, "type": type(got).__name__, "replies": got if isinstance(got, list) else None}
 
@@ -262,30 +155,11 @@ STREAM_HANG = ("recv() raises EOFError only when every copy of the write end is 
                "everything before join() (a child blocked in send() on a full pipe never exits)")
 
 
-def _fingerprint(x):
-    """[key, text] of a received item: the key compares it with what was sent (its repr; a digest
-    for bytes and for anything long), the text shows it in a message."""
-    text = repr(x)
-    if isinstance(x, (bytes, bytearray)) or len(text) > 200:
-        blob = bytes(x) if isinstance(x, (bytes, bytearray)) else text.encode()
-        key = f"<{type(x).__name__} {len(blob)} {hashlib.sha256(blob).hexdigest()}>"
-    else:
-        key = text
-    return [key, _short(x)]
-
-
 def _stream(ctx, ipc, items, timeout, label):
-    what = f"pipe_stream({label}){_where(ctx)}"
+    what = f"pipe_stream({label}){start_method_note(ctx)}"
     got = _call(ctx, what, lambda: ipc.pipe_stream(list(items)), timeout, STREAM_HANG)
     return {"label": label, "type": type(got).__name__,
             "items": [_fingerprint(x) for x in got] if isinstance(got, list) else None}
-
-
-def _short(x):
-    text = repr(x)
-    if len(text) <= 60:
-        return text
-    return f"{text[:40]}... ({type(x).__name__}" + (f" of length {len(x)})" if hasattr(x, "__len__") else ")")
 
 
 FAN_IN_HANG = ("a producer cannot exit until its queue's feeder thread has written every item "
@@ -294,7 +168,7 @@ FAN_IN_HANG = ("a producer cannot exit until its queue's feeder thread has writt
 
 
 def _fan_in(ctx, ipc, producers, items_each, timeout):
-    what = f"queue_fan_in({producers}, {items_each}){_where(ctx)}"
+    what = f"queue_fan_in({producers}, {items_each}){start_method_note(ctx)}"
     got = _call(ctx, what, lambda: ipc.queue_fan_in(producers, items_each), timeout, FAN_IN_HANG)
     rec = {"producers": producers, "items_each": items_each, "type": type(got).__name__, "items": None}
     if isinstance(got, list):
@@ -311,7 +185,7 @@ MANAGER_HANG = ("workers block on a manager call when the manager's server is go
 
 
 def _manager(ctx, ipc, workers, keys, timeout):
-    what = f"manager_shared_dict({workers}, {keys}){_where(ctx)}"
+    what = f"manager_shared_dict({workers}, {keys}){start_method_note(ctx)}"
     got = _call(ctx, what, lambda: ipc.manager_shared_dict(workers, keys), timeout, MANAGER_HANG)
     rec = {"workers": workers, "keys": keys, "type": type(got).__name__, "entries": None}
     if type(got) is dict:
@@ -329,14 +203,14 @@ def _observe_context(ctx):
 
 
 def pingpong(ctx):
-    _check_start_method(ctx)
+    check_start_method(ctx)
     ipc = _module(ctx, "pipe_pingpong")
     _observe_context(ctx)
     ctx.observe("calls", [_pingpong(ctx, ipc, n, ctx.params["call_timeout"]) for n in ctx.params["cases"]])
 
 
 def stream(ctx):
-    _check_start_method(ctx)
+    check_start_method(ctx)
     ipc = _module(ctx, "pipe_stream")
     _observe_context(ctx)
     calls = []
@@ -346,26 +220,8 @@ def stream(ctx):
     ctx.observe("calls", calls)
 
 
-def _stream_case(case):
-    """Items of a pipe_stream case: {small: N} tuples with a None every 7th, {big: BYTES} one blob
-    (judge.py makes the same)."""
-    items = []
-    for i in range(case.get("small", 0)):
-        items.append(None if i % 7 == 3 else (i, f"msg-{i}"))
-    if case.get("big"):
-        items.insert(len(items) // 2, bytes(range(256)) * (case["big"] // 256))
-    if not items:
-        return [], "[]"
-    parts = []
-    if case.get("small"):
-        parts.append(f"{case['small']} small items, None among them")
-    if case.get("big"):
-        parts.append(f"one {case['big']}-byte item")
-    return items, "[" + " and ".join(parts) + "]"
-
-
 def fan_in(ctx):
-    _check_start_method(ctx)
+    check_start_method(ctx)
     ipc = _module(ctx, "queue_fan_in")
     _observe_context(ctx)
     ctx.observe("calls", [_fan_in(ctx, ipc, producers, items_each, ctx.params["call_timeout"])
@@ -373,7 +229,7 @@ def fan_in(ctx):
 
 
 def manager_dict(ctx):
-    _check_start_method(ctx)
+    check_start_method(ctx)
     ipc = _module(ctx, "manager_shared_dict")
     _observe_context(ctx)
     ctx.observe("calls", [_manager(ctx, ipc, workers, keys, ctx.params["call_timeout"])
@@ -386,7 +242,7 @@ def spawn_all(ctx):
     call's record and the processes it left behind; the judge reports every failure together. A
     call that hung, could not be pickled or raised fails the run here, once every pattern ran (with
     the processes the others left behind): the calls that returned are then not judged."""
-    _check_start_method(ctx)
+    check_start_method(ctx)
     ipc = _module(ctx, "pipe_pingpong", "pipe_stream", "queue_fan_in", "manager_shared_dict")
     _observe_context(ctx)
     p, timeout = ctx.params, ctx.params["call_timeout"]
@@ -403,7 +259,7 @@ def spawn_all(ctx):
     records, crashed, failures, hints, failed = [], False, [], [], []
     for name, what, run in runs:
         rec = {"pattern": name, "call": None, "left": None}
-        seen = set(_my_children())
+        seen = set(my_children())
         try:
             rec["call"] = run()
             rec["left"] = _left_behind(ctx, what, seen)
@@ -434,7 +290,7 @@ def clean_exit(ctx):
     """Right after each call: the child processes it left (none may be running, none unjoined)."""
     ipc = _module(ctx, "pipe_pingpong", "pipe_stream", "queue_fan_in", "manager_shared_dict")
     timeout = ctx.params["call_timeout"]
-    before = _my_children()
+    before = my_children()
     ctx.observe("before", _children_text(before) if before else None)
     p = ctx.params
     calls = [
@@ -448,7 +304,7 @@ def clean_exit(ctx):
     ]
     left = []
     for what, fn, hang in calls:
-        seen = set(_my_children())
+        seen = set(my_children())
         _call(ctx, what, fn, timeout, hang)
         left.append({"call": what, "left": _left_behind(ctx, what, seen)})
     ctx.observe("calls", left)
@@ -464,7 +320,7 @@ def _left_behind(ctx, what, seen):
     then killed and reaped, so that the next call is judged on its own.
     """
     names = _names()  # before anything reaps them
-    left = {pid: info for pid, info in _my_children().items() if pid not in seen}
+    left = {pid: info for pid, info in my_children().items() if pid not in seen}
     if not left:
         return None
     # Give the others a moment to finish, so that a child that was simply not joined shows as
@@ -472,7 +328,7 @@ def _left_behind(ctx, what, seen):
     deadline = time.monotonic() + ctx.params["settle_s"]
     while time.monotonic() < deadline and any(st not in ("Z", "X") for st, _ in left.values()):
         time.sleep(0.02)
-        left = {pid: info for pid, info in _my_children().items() if pid not in seen}
+        left = {pid: info for pid, info in my_children().items() if pid not in seen}
     found = {
         "text": f"after {what} returned: {_children_text(left, names)}",
         "manager": any(names.get(pid, "").startswith("SyncManager") for pid in left),
@@ -480,30 +336,8 @@ def _left_behind(ctx, what, seen):
         "running": any(st not in ("Z", "X") and not names.get(pid, "").startswith("SyncManager")
                        for pid, (st, _) in left.items()),
     }
-    for pid in left:
-        try:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
-    for proc in list(getattr(multiprocessing.process, "_children", ())):
-        if proc.pid in left:
-            multiprocessing.process._children.discard(proc)
+    reap(left)
     return found
-
-
-def _left_hints(left):
-    """The advice for the children a call left behind (judge.py gives the same)."""
-    hints = []
-    if left["manager"]:
-        hints.append("use the manager as `with multiprocessing.Manager() as manager:` (or call "
-                     "manager.shutdown()), every call, and do not keep one in a global.")
-    if left["zombie"]:
-        hints.append("join() every Process you start, even when you already have all its "
-                     "results: an unjoined child that has finished stays a zombie.")
-    if left["running"]:
-        hints.append("join() (or terminate() and join()) every process before returning.")
-    return hints
 
 
 # --------------------------------------------------------------------------
@@ -511,7 +345,7 @@ def _left_hints(left):
 
 def _fan_in_checked(ctx, ipc, producers, items_each, timeout):
     """queue_fan_in once, with a time limit, judged here: the throughput item's first, untimed call."""
-    what = f"queue_fan_in({producers}, {items_each}){_where(ctx)}"
+    what = f"queue_fan_in({producers}, {items_each}){start_method_note(ctx)}"
     got = _call(ctx, what, lambda: ipc.queue_fan_in(producers, items_each), timeout, FAN_IN_HANG)
     ctx.expect(isinstance(got, list), f"{what} returned {type(got).__name__}, expected a list",
                hint="return the items in the order get() returned them")

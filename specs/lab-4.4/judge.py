@@ -1,8 +1,8 @@
 """Judgements for lab-4.4, IPC patterns (the workloads are in checks.py). Runs outside the submission's
 process: every verdict comes from what the workload recorded of each call."""
-import hashlib
 
 from grade_oracles import exactly_once, fifo_per_key
+from lab44_cases import fingerprint as _fingerprint, left_hints as _left_hints, stream_case as _stream_case
 
 
 def _where(j):
@@ -52,40 +52,6 @@ def _pingpong(j, rec, n, where):
         j.expect(isinstance(pid, int) and not isinstance(pid, bool) and pid != j.obs["pid"],
                  f"{what}: the replies were made by pid {pid!r}, which is the calling process "
                  "itself, not a child", hint="the squares must be computed in the child process")
-
-
-def _stream_case(case):
-    """Items of a pipe_stream case: {small: N} tuples with a None every 7th, {big: BYTES} one blob
-    (the same as checks.py's)."""
-    items = []
-    for i in range(case.get("small", 0)):
-        items.append(None if i % 7 == 3 else (i, f"msg-{i}"))
-    if case.get("big"):
-        items.insert(len(items) // 2, bytes(range(256)) * (case["big"] // 256))
-    if not items:
-        return [], "[]"
-    parts = []
-    if case.get("small"):
-        parts.append(f"{case['small']} small items, None among them")
-    if case.get("big"):
-        parts.append(f"one {case['big']}-byte item")
-    return items, "[" + " and ".join(parts) + "]"
-
-
-def _short(x):
-    text = repr(x)
-    return text if len(text) <= 60 else f"{text[:40]}... ({type(x).__name__} of length {len(x)})"
-
-
-def _fingerprint(x):
-    """What the workload records of a received item: [key, text] (see checks.py)."""
-    text = repr(x)
-    if isinstance(x, (bytes, bytearray)) or len(text) > 200:
-        blob = bytes(x) if isinstance(x, (bytes, bytearray)) else text.encode()
-        key = f"<{type(x).__name__} {len(blob)} {hashlib.sha256(blob).hexdigest()}>"
-    else:
-        key = text
-    return [key, _short(x)]
 
 
 def _stream(j, rec, case, where):
@@ -204,20 +170,6 @@ def manager_dict(j):
     where = _where(j)
     for rec, (workers, keys) in zip(_calls(j, j.params["cases"]), j.params["cases"]):
         _manager(j, rec, workers, keys, where)
-
-
-def _left_hints(left):
-    """The advice for the children a call left behind (see checks.py's _left_behind)."""
-    hints = []
-    if left["manager"]:
-        hints.append("use the manager as `with multiprocessing.Manager() as manager:` (or call "
-                     "manager.shutdown()), every call, and do not keep one in a global.")
-    if left["zombie"]:
-        hints.append("join() every Process you start, even when you already have all its "
-                     "results: an unjoined child that has finished stays a zombie.")
-    if left["running"]:
-        hints.append("join() (or terminate() and join()) every process before returning.")
-    return hints
 
 
 def spawn_all(j):

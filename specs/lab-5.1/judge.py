@@ -4,6 +4,8 @@ and every verdict comes from the results the workload recorded and the requests 
 saw (path, arrival and answer in ms, TCP connection)."""
 import heapq
 
+from grade_oracles import max_in_flight
+
 HINT_ORDER = "gather the coroutines in the order of `urls`: asyncio.gather returns results in that order"
 HINT_BOUND = ("take an asyncio.Semaphore(max_concurrent) around each request (`async with sem:`), and start "
               "every request's coroutine at once (asyncio.gather) so that up to max_concurrent run together")
@@ -155,16 +157,7 @@ def _once_each(j, table, reqs):
 
 def _max_concurrent(reqs):
     """The most requests in flight at once (arrival to answer), as the server saw them."""
-    events = []
-    for _, start, end, _ in reqs:
-        events.append((start, 1))
-        events.append((end if end is not None else float("inf"), -1))
-    events.sort(key=lambda e: (e[0], e[1]))
-    now = best = 0
-    for _, d in events:
-        now += d
-        best = max(best, now)
-    return best
+    return max_in_flight((start, end) for _, start, end, _ in reqs)
 
 
 def _deferred(j, failure):

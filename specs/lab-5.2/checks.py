@@ -38,6 +38,7 @@ if _HERE not in sys.path:
     sys.path.append(_HERE)  # after the student's directory: their files come first
 
 import lab52_content as content  # noqa: E402
+from grade_lib_student import run_bounded, student_module  # noqa: E402
 
 HINT_BLOCK = ("use `async with aiofiles.open(...) as f:` and `await f.read()` / `await f.write()`; never a "
               "plain open(), read() or write() inside a coroutine (or wrap the whole blocking function in "
@@ -50,11 +51,7 @@ PIPE_BUF = content.PIPE_BUF
 
 
 def _module(ctx):
-    af = ctx.student("async_files")
-    for name in ("write_file", "read_file", "write_files", "read_files", "iter_chunks"):
-        ctx.expect(hasattr(af, name), "async_files.py defines no %s" % name,
-                   hint="keep the names of the starter's docstring")
-    return af
+    return student_module(ctx, "async_files", ("write_file", "read_file", "write_files", "read_files", "iter_chunks"))
 
 
 class _Dir:
@@ -589,7 +586,7 @@ def bench_files(ctx):
                 w = await af.write_files(files, limit=p["limit"])
                 r = await af.read_files(paths + list(files), limit=p["limit"])
                 return w, r
-            w, r = _run_bounded(main, p["call_timeout"])
+            w, r = run_bounded(main, p["call_timeout"])
             if any(r.get(path) != data for path, data in zip(paths, slow)) or \
                     any(r.get(path) != data or w.get(path) != len(data) for path, data in files.items()):
                 raise AssertionError("read_files()/write_files() returned wrong contents")
@@ -597,22 +594,3 @@ def bench_files(ctx):
             pipes.close()
             shutil.rmtree(d, ignore_errors=True)
     return workload
-
-
-def _run_bounded(main, limit):
-    """asyncio.run(main()) for a timed workload, but a call that does not finish within `limit` seconds
-    fails at once (a hanging submission must not cost the item's whole timeout). Its tasks are abandoned
-    with the loop, not awaited: their cancellation might hang too."""
-    loop = asyncio.new_event_loop()
-    try:
-        task = loop.create_task(main())
-        loop.run_until_complete(asyncio.wait([task], timeout=limit))
-        if not task.done():
-            raise AssertionError("one call of the workload did not finish within %.1f s (the reference needs a "
-                                 "fraction of that): it hangs" % limit)
-        return task.result()
-    finally:
-        executor = getattr(loop, "_default_executor", None)
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
-        loop.close()

@@ -20,9 +20,10 @@ fifo_per_key(handled), and the backpressure bound taken - handled <= maxsize + p
 Standard library only.
 """
 import asyncio
-import math
 import time
 
+from grade_lib_student import run_bounded
+from grade_lib_values import json_safe
 from grade_oracles import History
 
 def _module(ctx):
@@ -121,7 +122,7 @@ def _run(ctx, main, defer=()):
 
 def _record(rec):
     """What both ends of a run saw: the items taken from the sources and handed to handle(), in order."""
-    return {"taken": list(rec.taken), "handled": _safe(list(rec.handled))}
+    return {"taken": list(rec.taken), "handled": json_safe(list(rec.handled))}
 
 
 STATS = ("produced", "handled", "failed")
@@ -130,19 +131,8 @@ STATS = ("produced", "handled", "failed")
 def _stats(stats):
     """run()'s value: its three counts when it is a dict, else its repr."""
     if isinstance(stats, dict):
-        return {"dict": True, "counts": {k: _safe(stats.get(k)) for k in STATS}}
+        return {"dict": True, "counts": {k: json_safe(stats.get(k)) for k in STATS}}
     return {"dict": False, "repr": repr(stats)[:200]}
-
-
-def _safe(v):
-    """A value of the student's as JSON can carry it: nan and inf as their repr, a dict's keys as strings."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return repr(v)
-    if isinstance(v, (list, tuple)):
-        return [_safe(x) for x in v]
-    if isinstance(v, dict):
-        return {k if isinstance(k, str) else repr(k): _safe(x) for k, x in v.items()}
-    return v
 
 
 def _refusal(mod, bad):
@@ -223,7 +213,7 @@ def shutdown(ctx):
     stats = _run(ctx, main)
     for key, value in _record(rec).items():
         ctx.observe(key, value)
-    ctx.observe("unfinished", _safe(seen["unfinished"]))
+    ctx.observe("unfinished", json_safe(seen["unfinished"]))
     ctx.observe("left", seen["left"])
     ctx.observe("stats", _stats(stats))
     ctx.observe("lag", None if rec.last_finish is None else seen["returned"] - rec.last_finish)
@@ -258,7 +248,7 @@ def errors(ctx):
         ctx.observe(key, value)
     ctx.observe("stats", _stats(stats))
     ctx.observe("failed_count", nfailed)
-    ctx.observe("failed", [[_safe(item), ok] for item, ok in entries])
+    ctx.observe("failed", [[json_safe(item), ok] for item, ok in entries])
 
 
 def cancel(ctx):
@@ -305,7 +295,7 @@ def cancel(ctx):
         unprocessed = box["pl"].unprocessed
         cases.append(dict(_record(rec), state=box["state"], outcome=box["outcome"], took=box["took"],
                           unprocessed={"list": isinstance(unprocessed, list),
-                                       "items": _safe(list(unprocessed)) if isinstance(unprocessed, list)
+                                       "items": json_safe(list(unprocessed)) if isinstance(unprocessed, list)
                                        else repr(unprocessed)[:200]}))
     ctx.observe("cases", cases)
 
@@ -329,8 +319,9 @@ def backpressure(ctx):
     _run(ctx, main)
     for key, value in _record(rec).items():
         ctx.observe(key, value)
-    ctx.observe("events", [[kind, _safe(data["item"]), _safe(data["qsize"])] for _, _, _, kind, data in rec.h.events])
-    ctx.observe("maxsize", _safe(box["maxsize"]))
+    ctx.observe("events", [[kind, json_safe(data["item"]), json_safe(data["qsize"])]
+                           for _, _, _, kind, data in rec.h.events])
+    ctx.observe("maxsize", json_safe(box["maxsize"]))
 
 
 def idle_consumers(ctx):
@@ -366,26 +357,7 @@ def bench_pipeline(ctx):
             pl = mod.Pipeline(rec.handle, consumers=p["consumers"], maxsize=p["maxsize"])
             rec.pipeline = pl
             return await pl.run(_sources(rec, [p["items"]] * p["producers"], 0.0, 0))
-        _run_bounded(main, p["call_timeout"])
+        run_bounded(main, p["call_timeout"])
         if len(rec.handled) != p["producers"] * p["items"]:
             raise AssertionError("%d of %d items handled" % (len(rec.handled), p["producers"] * p["items"]))
     return workload
-
-
-def _run_bounded(main, limit):
-    """asyncio.run(main()) for a timed workload, but a call that does not finish within `limit` seconds
-    fails at once (a hanging submission must not cost the item's whole timeout). Its tasks are abandoned
-    with the loop, not awaited: their cancellation might hang too."""
-    loop = asyncio.new_event_loop()
-    try:
-        task = loop.create_task(main())
-        loop.run_until_complete(asyncio.wait([task], timeout=limit))
-        if not task.done():
-            raise AssertionError("one call of the workload did not finish within %.1f s (the reference needs a "
-                                 "fraction of that): it hangs" % limit)
-        return task.result()
-    finally:
-        executor = getattr(loop, "_default_executor", None)
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
-        loop.close()

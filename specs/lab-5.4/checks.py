@@ -19,6 +19,8 @@ Standard library only.
 import asyncio
 import time
 
+from grade_lib_student import student_module
+
 # A step of a coroutine that runs longer than this without yielding is a blocking call (run_async's
 # slow_ms). Above run_async's default of 100 ms: on a loaded machine a debug-mode step that starts a
 # dozen tasks has taken over 100 ms. A time.sleep-based limiter blocks for `per` (0.3 s in `limiter`).
@@ -26,11 +28,7 @@ SLOW_MS = 200
 
 
 def _module(ctx):
-    mod = ctx.student("scraper")
-    for name in ("RateLimiter", "Page", "scrape"):
-        ctx.expect(hasattr(mod, name), "scraper.py defines no %s" % name,
-                   hint="keep the names of the starter's docstring")
-    return mod
+    return student_module(ctx, "scraper", ("RateLimiter", "Page", "scrape"))
 
 
 # -- the planned site, served -------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ Standard library only.
 """
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from grade_oracles import max_in_flight
+
 SITE = "http://site.invalid:8080"   # the run's server, as the plan and the recorded URLs name it
 START_PATH = "/site/index.html"
 
@@ -240,16 +242,7 @@ def _window_violation(times, window, limit):
 
 def _max_concurrent(spans):
     """The most requests in flight at once (arrival to answer), as the server saw them."""
-    events = []
-    for start, end in spans:
-        events.append((start, 1))
-        events.append((end if end is not None else float("inf"), -1))
-    events.sort(key=lambda e: (e[0], e[1]))
-    now = best = 0
-    for _, d in events:
-        now += d
-        best = max(best, now)
-    return best
+    return max_in_flight(spans)
 
 
 def _all_reachable(j, name, want):

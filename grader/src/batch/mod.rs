@@ -187,9 +187,8 @@ fn grade_student(
             }
         },
     };
-    report.submission.student = Some(student.to_string());
     // A reused report is written again only when the overrides changed what it says.
-    if overrides.apply(&mut report, student) || fresh {
+    if crate::report::finish::finish(&mut report, Some(student.to_string()), overrides) || fresh {
         let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
         if let Err(e) = crate::write_atomically(&book::report_path(&args.out, student), &text) {
             return failed(format!("cannot write the report: {e}"));

@@ -48,7 +48,7 @@ pub fn second_look(workers: &Workers, root: &Path, mine: &[String], args: &Batch
             continue;
         };
         crate::score::replace_tests(&mut report, again.tests.into_iter().filter(|t| items.contains(&t.id)));
-        overrides.apply(&mut report, student);
+        crate::report::finish::finish(&mut report, Some(student.to_string()), overrides);
         let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
         let _ = crate::write_atomically(&path, &text);
     }

@@ -1,6 +1,7 @@
 //! Hints per way an item can fail: an item's optional `hints: {deadlock: ..., wrong_result: ...}`. The
 //! report shows the one that fits what happened, else the hint the verdict would give without them.
-use super::{Ctx, Kind};
+use super::validate::Ctx;
+use super::Kind;
 use crate::error::Result;
 use serde::Deserialize;
 use serde_saphyr::Spanned;

@@ -9,7 +9,10 @@
 //! answers:                           # quiz keys: item id -> question id -> answer
 //!   quiz: {q3: b}
 //! ```
-use super::{parse_yaml, validate_item, Answer, Ctx, Kind, RawItem, Spec, Visibility};
+use super::item::validate_item;
+use super::raw::RawItem;
+use super::validate::Ctx;
+use super::{parse_yaml, Answer, Kind, Spec, Visibility};
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use serde_saphyr::Spanned;

@@ -8,6 +8,8 @@ since the last reset, on the server's clock.
 import json
 import urllib.request
 
+from grade_oracles import max_in_flight, max_in_window
+
 
 class HttpFixture:
     def __init__(self, base, control):
@@ -45,33 +47,12 @@ class HttpFixture:
 
     def max_concurrent(self, reqs=None):
         """The most requests in flight at once (arrival to answer), as the server saw them."""
-        events = []
-        for r in self._reqs(reqs):
-            events.append((r["start_ms"], 1))
-            events.append((r["end_ms"] if r["end_ms"] is not None else float("inf"), -1))
-        events.sort(key=lambda e: (e[0], e[1]))
-        now = best = 0
-        for _, d in events:
-            now += d
-            best = max(best, now)
-        return best
+        return max_in_flight((r["start_ms"], r["end_ms"]) for r in self._reqs(reqs))
 
     def max_in_window(self, window_ms, reqs=None, key=None):
         """The most requests that started within any `window_ms` (per key(request) when given):
         (count, key, first start_ms of that window)."""
-        groups = {}
-        for r in self._reqs(reqs):
-            groups.setdefault(key(r) if key else None, []).append(r["start_ms"])
-        best = (0, None, None)
-        for k, starts in groups.items():
-            starts.sort()
-            j = 0
-            for i, s in enumerate(starts):
-                while s - starts[j] >= window_ms:
-                    j += 1
-                if i - j + 1 > best[0]:
-                    best = (i - j + 1, k, starts[j])
-        return best
+        return max_in_window(((key(r) if key else None, r["start_ms"]) for r in self._reqs(reqs)), window_ms)
 
     def counts(self, reqs=None):
         """How many times each path was requested."""

@@ -1,7 +1,7 @@
 """History oracles, a virtual clock and measurements for checks. Import from a lab's checks.py:
 
     from grade_oracles import History, exactly_once, fifo_per_key, priority_order, ConcurrencyMeter, VirtualClock
-    from grade_oracles import in_wait, await_waiting
+    from grade_oracles import in_wait, await_waiting, max_in_flight, max_in_window
 
 Every oracle returns None when the history is right, or a message naming the first violating event.
 Standard library only.
@@ -80,6 +80,40 @@ def priority_order(consumed, priority=lambda x: x[0], order=lambda x: x[1]):
             why = "a lower priority first" if keyed[i][0] < keyed[i - 1][0] else "not FIFO within a priority"
             return "item %r (#%d) came out before %r (#%d): %s" % (a, i, b, i + 1, why)
     return None
+
+
+def max_in_flight(spans):
+    """The most spans (start, end) in progress at one instant: requests in flight at once as the server
+    saw them (arrival to answer), calls running at once. An end of None is still in progress; at equal
+    times an end counts before a start."""
+    events = []
+    for start, end in spans:
+        events.append((start, 1))
+        events.append((end if end is not None else float("inf"), -1))
+    events.sort(key=lambda e: (e[0], e[1]))
+    now = best = 0
+    for _, d in events:
+        now += d
+        best = max(best, now)
+    return best
+
+
+def max_in_window(starts, window_ms):
+    """The most events of one key that started within any `window_ms`: starts is an iterable of (key,
+    start_ms); (count, key, first start_ms of that window). Rate limits, per site or per path."""
+    groups = {}
+    for k, start in starts:
+        groups.setdefault(k, []).append(start)
+    best = (0, None, None)
+    for k, times in groups.items():
+        times.sort()
+        j = 0
+        for i, t in enumerate(times):
+            while t - times[j] >= window_ms:
+                j += 1
+            if i - j + 1 > best[0]:
+                best = (i - j + 1, k, times[j])
+    return best
 
 
 class ConcurrencyMeter:
