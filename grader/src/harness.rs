@@ -10,6 +10,7 @@ const FILES: &[(&str, &str)] = &[
     ("grade_compile.py", include_str!("harness/py/grade_compile.py")),
     ("grade_instrument.py", include_str!("harness/py/grade_instrument.py")),
     ("grade_names.py", include_str!("harness/py/grade_names.py")),
+    ("grade_waits.py", include_str!("harness/py/grade_waits.py")),
     ("grade_lint.py", include_str!("harness/py/grade_lint.py")),
     ("grade_oracles.py", include_str!("harness/py/grade_oracles.py")),
     ("grade_sched.py", include_str!("harness/py/grade_sched.py")),
