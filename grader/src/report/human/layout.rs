@@ -97,8 +97,13 @@ impl Page {
             self.line(&format!("{prefix}{l}"));
         }
         if keep < lines.len() {
-            self.line(&format!("{rest}{}", more(lines.len() - keep, "line")));
+            self.note(rest, &more(lines.len() - keep, "line"));
         }
+    }
+
+    /// `text` wrapped under `prefix`, never cut.
+    pub fn note(&mut self, prefix: &str, text: &str) {
+        self.block(prefix, None, prefix, text, usize::MAX);
     }
 }
 
@@ -136,7 +141,7 @@ mod tests {
         let mut page = Page::new(30, false);
         page.block("  - ", None, "    ", text, 2);
         let lines: Vec<&str> = page.out.lines().collect();
-        assert_eq!(lines, vec!["  - one two three four five", "    … 2 more lines (--verbose shows all)"]);
+        assert_eq!(lines, vec!["  - one two three four five", "    … 2 more lines (--verbose", "    shows all)"]);
         let mut full = Page::new(30, true);
         full.block("  - ", None, "    ", text, 2);
         assert_eq!(full.out.lines().count(), 3);
