@@ -119,17 +119,21 @@ fn grade_one(args: cli::GradeArgs) -> Result<i32> {
         return Err(Error::Usage("name a lab to grade (e.g. `grade lab-2.4`), or see `grade --help`".into()));
     };
     let g = grader(&args.common)?;
-    // A bad lab or spec is said before anything else.
-    load_overrides(&args.instructor, &load_spec(&g, lab, &args.instructor)?)?;
+    let spec = load_spec(&g, lab, &args.instructor)?;
+    let overrides = load_overrides(&args.instructor, &spec)?;
     let submission = args.submission.clone().unwrap_or_else(|| g.course.starter(lab));
     if !submission.is_dir() {
         return Err(Error::Usage(format!("submission {}: no such directory", submission.display())));
     }
     if args.watch {
         // The spec is read again for each grading: one being edited is graded as saved.
-        return watch::watch(&submission, || grade_and_emit(&g, lab, &submission, &args).map(|_| ()));
+        return watch::watch(&submission, || {
+            let spec = load_spec(&g, lab, &args.instructor)?;
+            let overrides = load_overrides(&args.instructor, &spec)?;
+            grade_and_emit(&g, &spec, &overrides, &submission, &args).map(|_| ())
+        });
     }
-    let report = grade_and_emit(&g, lab, &submission, &args)?;
+    let report = grade_and_emit(&g, &spec, &overrides, &submission, &args)?;
     Ok(match args.min_score {
         Some(min) if report.score < min => 1,
         _ => 0,
@@ -138,10 +142,14 @@ fn grade_one(args: cli::GradeArgs) -> Result<i32> {
 
 /// Grades the submission once and writes the report as asked; returns it (as graded, before the
 /// student's view of it).
-fn grade_and_emit(g: &Grader, lab: &str, submission: &std::path::Path, args: &cli::GradeArgs) -> Result<report::model::Report> {
-    let spec = load_spec(g, lab, &args.instructor)?;
-    let overrides = load_overrides(&args.instructor, &spec)?;
-    let mut report = g.grade(&spec, submission, args.seed)?;
+fn grade_and_emit(
+    g: &Grader,
+    spec: &spec::Spec,
+    overrides: &overrides::Overrides,
+    submission: &std::path::Path,
+    args: &cli::GradeArgs,
+) -> Result<report::model::Report> {
+    let mut report = g.grade(spec, submission, args.seed)?;
     // The student's id: as given, else (for an overrides file's rows) the submission folder's name.
     report.submission.student = args.student.clone().or_else(|| {
         args.instructor.overrides.as_ref()?;

@@ -121,8 +121,8 @@ pub struct TestResult {
     /// An instructor's score that replaced the automatic one.
     #[serde(default, rename = "override", skip_serializing_if = "Option::is_none")]
     pub manual: Option<Override>,
-    /// What the item failed of: items that failed for the same reason (one wait-for cycle, one exception
-    /// at one line, one leak) share it. Only on items that did not pass.
+    /// Why the item failed, as an id: items that failed for the same reason (one wait-for cycle, one
+    /// exception at one line, one kind of leak) share it. Only on items that did not pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_cause: Option<String>,
 }
