@@ -48,6 +48,16 @@ def make():
 
 def consume(q):
     return q.get()
+
+
+class Sneaky:
+    @property
+    def __dict__(self):
+        raise SystemExit("the grader ran the student's property")
+
+    def __init__(self):
+        self.items = []
+        self.items.append(threading.Lock())
 "#;
 
 /// A file whose source is gone by the time it makes its lock.
@@ -62,6 +72,7 @@ import student, gone
 os.remove(os.path.join(root, "gone.py"))
 made, q = student.make()
 made["unreadable"] = [gone.late()]
+made["sneaky"] = student.Sneaky().items
 out = {k: [p.describe() for p in v] for k, v in made.items()}
 out["first dinner"] = [f.describe() for f in student.dine(2)]
 kept = student.dine(2)
@@ -101,6 +112,8 @@ fn primitives_are_named_by_the_students_expressions() {
     // Code whose source cannot be read keeps the numbered form.
     let unreadable = &names("unreadable")[0];
     assert!(unreadable.starts_with("Lock#") && unreadable.ends_with(" (created at gone.py:5 in late)"), "{unreadable}");
+    // Naming reads no property of the student's: the list's length is not known, the index is not said.
+    assert_eq!(names("sneaky"), ["self.items[…] (threading.Lock, student.py:55)"]);
     // Each dinner's forks by index; a name is taken again once its first holder is gone, not while it lives.
     assert_eq!(names("first dinner"), ["forks[0] (threading.Lock, student.py:21)", "forks[1] (threading.Lock, student.py:21)"]);
     assert_eq!(names("second dinner, first kept"), ["forks[0] #2 (threading.Lock, student.py:21)", "forks[1] #2 (threading.Lock, student.py:21)"]);

@@ -5,6 +5,8 @@ use crate::cli;
 use crate::course;
 use crate::error::{Error, Result};
 use crate::grading::Grader;
+use crate::overrides::Overrides;
+use crate::spec::Spec;
 use crate::report::finish::{finish, shown};
 use crate::report::{self, Format};
 
@@ -16,17 +18,22 @@ pub fn grade_one(args: cli::GradeArgs) -> Result<i32> {
     if args.estimate {
         g.course.perf = course::Perf::Estimate;
     }
-    // A bad lab or spec is said before anything else.
-    load_overrides(&args.instructor, &load_spec(&g, lab, &args.instructor)?)?;
+    // A bad lab or spec is said before anything else; they are read once for a grading.
+    let spec = load_spec(&g, lab, &args.instructor)?;
+    let overrides = load_overrides(&args.instructor, &spec)?;
     let submission = args.submission.clone().unwrap_or_else(|| g.course.starter(lab));
     if !submission.is_dir() {
         return Err(Error::Usage(format!("submission {}: no such directory", submission.display())));
     }
     if args.watch {
         // The spec is read again for each grading: one being edited is graded as saved.
-        return crate::watch::watch(&submission, || grade_and_emit(&g, lab, &submission, &args).map(|_| ()));
+        return crate::watch::watch(&submission, || {
+            let spec = load_spec(&g, lab, &args.instructor)?;
+            let overrides = load_overrides(&args.instructor, &spec)?;
+            grade_and_emit(&g, &spec, &overrides, &submission, &args).map(|_| ())
+        });
     }
-    let report = grade_and_emit(&g, lab, &submission, &args)?;
+    let report = grade_and_emit(&g, &spec, &overrides, &submission, &args)?;
     Ok(match args.min_score {
         Some(min) if report.score < min => 1,
         _ => 0,
@@ -35,24 +42,29 @@ pub fn grade_one(args: cli::GradeArgs) -> Result<i32> {
 
 /// Grades the submission once and writes the report as asked; returns it (as graded, before the
 /// student's view of it).
-fn grade_and_emit(g: &Grader, lab: &str, submission: &std::path::Path, args: &cli::GradeArgs) -> Result<report::model::Report> {
-    let spec = load_spec(g, lab, &args.instructor)?;
-    let overrides = load_overrides(&args.instructor, &spec)?;
+fn grade_and_emit(
+    g: &Grader,
+    spec: &Spec,
+    overrides: &Overrides,
+    submission: &std::path::Path,
+    args: &cli::GradeArgs,
+) -> Result<report::model::Report> {
+    let lab = &spec.id;
     let mut report = if args.only.is_empty() {
-        g.grade(&spec, submission, args.seed)?
+        g.grade(spec, submission, args.seed)?
     } else {
         if let Some(bad) = args.only.iter().find(|id| !spec.items.iter().any(|i| &i.id == *id)) {
             let ids: Vec<&str> = spec.items.iter().map(|i| i.id.as_str()).collect();
             return Err(Error::Usage(format!("--only {bad}: {lab} has no such item; its items: {}", ids.join(", "))));
         }
-        g.grade_only(&spec, submission, args.seed, &args.only)?
+        g.grade_only(spec, submission, args.seed, &args.only)?
     };
     // The student's id: as given, else (for an overrides file's rows) the submission folder's name.
     let student = args.student.clone().or_else(|| {
         args.instructor.overrides.as_ref()?;
         submission.canonicalize().ok()?.file_name().map(|n| n.to_string_lossy().into_owned())
     });
-    finish(&mut report, student, &overrides);
+    finish(&mut report, student, overrides);
     // Students (and CI on their behalf) see hidden items as pass/fail; Gradescope's renderer maps them itself.
     let shown = shown(&report, args.reveal || args.format == Some(Format::Gradescope));
     emit(&shown, args.format, args.out.as_deref(), args.verbose)?;

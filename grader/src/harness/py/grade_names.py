@@ -72,7 +72,7 @@ def call_text(frame):
         if isinstance(node, ast.Await):
             node = node.value
         return _short(ast.unparse(node)) if node is not None else None
-    except Exception:  # noqa: BLE001
+    except BaseException:  # noqa: B036 - a diagnosis must never fail for want of a name
         return None
 
 
@@ -152,6 +152,18 @@ def _chain(node):
     return None
 
 
+def _namespace(obj):
+    """`obj.__dict__` when it is the plain one CPython keeps (no property of the student's class runs)."""
+    for klass in type(obj).__mro__:
+        found = klass.__dict__.get("__dict__")
+        if found is not None:
+            if type(found).__name__ not in ("getset_descriptor", "member_descriptor"):
+                return None
+            namespace = found.__get__(obj, type(obj))
+            return namespace if type(namespace) is dict else None
+    return None
+
+
 def _resolve(frame, chain):
     """The value of a name-and-attribute chain in `frame`, read from namespaces only (no property, no
     __getattr__ of the student's runs); None if it cannot be read so."""
@@ -160,8 +172,8 @@ def _resolve(frame, chain):
     try:
         value = frame.f_locals.get(chain[0], frame.f_globals.get(chain[0]))
         for attr in chain[1:]:
-            namespace = getattr(value, "__dict__", None)
-            if not isinstance(namespace, dict):
+            namespace = _namespace(value)
+            if namespace is None:
                 return None
             value = namespace.get(attr)
         return value
@@ -169,16 +181,22 @@ def _resolve(frame, chain):
         return None
 
 
+# Iterators whose __reduce__ is CPython's own and says how far they have gone.
+_COUNTING = (type(iter(range(0))), type(iter(range(1 << 64))), type(iter([])), type(iter(())))
+
+
 def _position_in(frame, how):
     """The index of the element being made: in a comprehension, how far its iterator has gone (a range,
     list or tuple iterator says); appended to a list, that list's length. None if unknown."""
     if how[0] == "len":
         value = _resolve(frame, how[1])
-        return len(value) if isinstance(value, (list, collections.deque)) else None
+        return len(value) if type(value) in (list, collections.deque) else None
     try:
-        reduced = frame.f_locals.get(".0").__reduce__()
-        if len(reduced) == 3 and isinstance(reduced[2], int) and not isinstance(reduced[2], bool):
-            return reduced[2] - 1
+        it = frame.f_locals.get(".0")
+        if type(it) in _COUNTING:
+            reduced = it.__reduce__()
+            if len(reduced) == 3 and type(reduced[2]) is int:
+                return reduced[2] - 1
     except Exception:  # noqa: BLE001 - an iterator that does not say
         pass
     return None
@@ -189,12 +207,11 @@ def _index_value(frame, name, fallback):
         value = frame.f_locals.get(name)
     except Exception:  # noqa: BLE001
         return fallback
-    if isinstance(value, bool):
-        return fallback
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and len(value) <= 24:
-        return repr(value)
+    # Exact types only: a subclass's __repr__ would be the student's code running inside the harness.
+    if type(value) is int:
+        return int.__repr__(value)
+    if type(value) is str and len(value) <= 24:
+        return str.__repr__(value)
     return fallback
 
 
@@ -220,7 +237,7 @@ class Namer:
                 return lab
         try:
             lab = self._label(owner, frame, site)
-        except Exception:  # noqa: BLE001 - naming must never break a run
+        except BaseException:  # noqa: B036 - naming must never break a run, whatever it met
             lab = None
         ref = _weak(owner)
         if lab is not None and ref is not None:

@@ -28,14 +28,17 @@ pub fn wrap(text: &str, first: usize, width: usize) -> Vec<String> {
     for paragraph in text.replace('\t', " ").split('\n') {
         let mut line = String::new();
         let mut gap = 0;
+        let mut first = true;
         for word in paragraph.split(' ') {
             if word.is_empty() {
                 gap += 1;
                 continue;
             }
             let mut word = word.to_string();
-            let mut sep = if line.is_empty() { 0 } else { gap + 1 };
+            // A paragraph keeps its indentation (a traceback's); a wrapped line starts with its word.
+            let mut sep = if first { gap } else if line.is_empty() { 0 } else { gap + 1 };
             gap = 0;
+            first = false;
             loop {
                 let full = room_of(&lines);
                 let room = full.saturating_sub(columns(&line) + sep);
@@ -97,8 +100,13 @@ impl Page {
             self.line(&format!("{prefix}{l}"));
         }
         if keep < lines.len() {
-            self.line(&format!("{rest}{}", more(lines.len() - keep, "line")));
+            self.note(rest, &more(lines.len() - keep, "line"));
         }
+    }
+
+    /// `text` wrapped under `prefix`, never cut.
+    pub fn note(&mut self, prefix: &str, text: &str) {
+        self.block(prefix, None, prefix, text, usize::MAX);
     }
 }
 
@@ -117,6 +125,7 @@ mod tests {
         assert_eq!(wrap("aaa bbb ccc", 3, 7), vec!["aaa", "bbb ccc"]);
         assert_eq!(wrap("a  (b)   c", 20, 20), vec!["a  (b)   c"], "spaces inside a line are kept");
         assert_eq!(wrap("aaa  bbb", 4, 4), vec!["aaa", "bbb"]);
+        assert_eq!(wrap("  File \"a.py\", line 3\n    x = 1", 40, 40), vec!["  File \"a.py\", line 3", "    x = 1"], "indentation kept");
         assert_eq!(wrap("a\n\nb", 5, 5), vec!["a", "", "b"]);
         assert_eq!(wrap("xxxxxxxxxx", 4, 4), vec!["xxxx", "xxxx", "xx"]);
         assert_eq!(wrap("ab xxxxxxxxxx", 4, 4), vec!["ab x", "xxxx", "xxxx", "x"], "a word too long for any line fills this one");
@@ -136,7 +145,7 @@ mod tests {
         let mut page = Page::new(30, false);
         page.block("  - ", None, "    ", text, 2);
         let lines: Vec<&str> = page.out.lines().collect();
-        assert_eq!(lines, vec!["  - one two three four five", "    … 2 more lines (--verbose shows all)"]);
+        assert_eq!(lines, vec!["  - one two three four five", "    … 2 more lines (--verbose", "    shows all)"]);
         let mut full = Page::new(30, true);
         full.block("  - ", None, "    ", text, 2);
         assert_eq!(full.out.lines().count(), 3);

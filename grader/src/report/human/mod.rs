@@ -20,6 +20,8 @@ const THREAD_LINES: usize = 5;
 const FINDINGS: usize = 5;
 /// Problems listed at the top (a fifth line says how many more there are).
 const PROBLEMS: usize = 4;
+/// The fewest columns an item's reason gets beside it; fewer, and it goes on the lines below.
+const MIN_REASON: usize = 24;
 const DETAIL: &str = "      ";
 const DETAIL_MORE: &str = "        ";
 
@@ -94,18 +96,19 @@ fn summary(page: &mut Page, problems: &[Problem]) {
         return;
     }
     page.line("");
-    page.line("what to fix first (points of the 100 each problem costs):");
+    page.block("", None, "  ", "what to fix first (points of the 100 each problem costs):", usize::MAX);
     let shown = if problems.len() > PROBLEMS + 1 { PROBLEMS } else { problems.len() };
     let wheres: Vec<String> =
         problems[..shown].iter().map(|p| safe(&problems::place(p.lead).unwrap_or_else(|| p.lead.id.clone())).into_owned()).collect();
-    let w = wheres.iter().map(|s| columns(s)).max().unwrap_or(0).min(28);
+    let w = wheres.iter().map(|s| columns(s)).max().unwrap_or(0).min(28).min(page.width / 3);
     for (p, at) in problems[..shown].iter().zip(&wheres) {
         let prefix = format!("  {:>6}  {:<w$}  ", format!("-{:.1}", p.cost), clip(at, w));
         let suffix = if p.items > 1 { format!(" ({} items)", p.items) } else { String::new() };
-        let what = problems::headline(p.lead).unwrap_or_else(|| reason(p.lead));
+        let what = problems::headline(p.lead).or_else(|| p.lead.message.clone()).unwrap_or_else(|| p.lead.name.clone());
         let what = safe(what.lines().next().unwrap_or("")).into_owned();
         let room = page.width.saturating_sub(columns(&prefix) + columns(&suffix)).max(10);
-        page.line(&format!("{prefix}{}{suffix}", clip(&what, room)));
+        // On a very narrow terminal even that is too wide: the line is cut at its edge.
+        page.line(&clip(&format!("{prefix}{}{suffix}", clip(&what, room)), page.width));
     }
     if shown < problems.len() {
         page.line(&format!("  … and {} more problems, below", problems.len() - shown));
@@ -120,8 +123,10 @@ struct Columns {
 fn item(page: &mut Page, t: &TestResult, style: &Style, cols: &Columns, leads: &HashMap<&str, &TestResult>) {
     let (word, color) = label(t.status);
     let pts = points(t);
-    let head = format!("  {word:<8} {pts:>p$}  {:<i$}  ", t.id, p = cols.points, i = cols.id);
-    let painted = format!("  {} {pts:>p$}  {:<i$}  ", paint(style, color, &format!("{word:<8}")), t.id, p = cols.points, i = cols.id);
+    // An id too long for the terminal is cut at its edge (no spec's id is, on any terminal in use).
+    let id = clip(&t.id, page.width.saturating_sub(13 + cols.points).max(8));
+    let head = format!("  {word:<8} {pts:>p$}  {id:<i$}  ", p = cols.points, i = cols.id);
+    let painted = format!("  {} {pts:>p$}  {id:<i$}  ", paint(style, color, &format!("{word:<8}")), p = cols.points, i = cols.id);
     let pad = " ".repeat(columns(&head));
     let lead = t.root_cause.as_deref().and_then(|c| leads.get(c)).filter(|l| l.id != t.id);
     let failed = t.status != Status::Passed;
@@ -131,7 +136,13 @@ fn item(page: &mut Page, t: &TestResult, style: &Style, cols: &Columns, leads: &
         (None, false) => problems::headline(t).filter(|_| failed).unwrap_or_else(|| reason(t)),
         (None, true) => reason(t),
     };
-    page.block(&head, Some(&painted), &pad, &safe(&text), MESSAGE_LINES);
+    if columns(&head) + MIN_REASON <= page.width {
+        page.block(&head, Some(&painted), &pad, &safe(&text), MESSAGE_LINES);
+    } else {
+        // A terminal too narrow for the reason beside the item: it goes below.
+        page.line(painted.trim_end());
+        page.block(DETAIL, None, DETAIL_MORE, &safe(&text), MESSAGE_LINES);
+    }
     if let Some(o) = &t.manual {
         let comment = if o.comment.is_empty() { String::new() } else { format!(": {}", o.comment) };
         let text = format!("instructor's score: {}/{}{}", num(o.points), num(t.max_points), safe(&comment));
@@ -152,7 +163,7 @@ fn details(page: &mut Page, t: &TestResult, style: &Style) {
             page.block(DETAIL, None, DETAIL_MORE, l, usize::MAX);
         }
         if keep < lines.len() {
-            page.line(&format!("{DETAIL}{}", more(lines.len() - keep, "line")));
+            page.note(DETAIL, &more(lines.len() - keep, "line"));
         }
     }
     let findings: Vec<String> =
@@ -162,7 +173,7 @@ fn details(page: &mut Page, t: &TestResult, style: &Style) {
         page.block(DETAIL, None, DETAIL_MORE, f, MESSAGE_LINES);
     }
     if keep < findings.len() {
-        page.line(&format!("{DETAIL}{}", more(findings.len() - keep, "finding")));
+        page.note(DETAIL, &more(findings.len() - keep, "finding"));
     }
     if let Some(h) = &t.hint {
         let first = format!("{DETAIL}hint: ");
@@ -245,4 +256,78 @@ pub(super) fn sample_report(tests: Vec<TestResult>) -> Report {
     .unwrap();
     r.tests = tests;
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::{Diagnosis, ThreadInfo};
+    use crate::spec::{Category, Kind, Visibility};
+
+    fn failed(id: &str, status: Status, message: &str, cause: Option<&str>) -> TestResult {
+        TestResult {
+            id: id.into(), name: id.into(), category: Category::CompletionQuality, kind: Kind::Stress, status, points: 0.0,
+            max_points: 5.0, duration_ms: 0, runs: 1, failed_runs: 1, seed: None, message: Some(message.into()),
+            hint: Some("take the forks in one global order, whatever the philosopher's seat".into()), location: None,
+            diagnosis: None, measurement: None, visibility: Visibility::Visible, findings: vec![], output: None,
+            peak_rss_kb: None, timing: None, manual: None, core: false, root_cause: cause.map(String::from),
+        }
+    }
+
+    fn report() -> Report {
+        let threads = (0..7)
+            .map(|i| ThreadInfo {
+                name: format!("Thread-{i} (philosopher)"), file: "philosophers.py".into(), line: 17, function: "philosopher".into(),
+                waiting_for: Some(format!("forks[{}] (threading.Lock, philosophers.py:10)", (i + 1) % 7)),
+                holding: vec![format!("forks[{i}] (threading.Lock, philosophers.py:10) acquired at philosophers.py:16 in philosopher")],
+            })
+            .collect();
+        let mut lead = failed("a-rather-long-item-identifier-here", Status::Deadlock, "deadlock: Thread-0 waits ... held by Thread-1", Some("deadlock-1"));
+        lead.max_points = 9.0;
+        lead.diagnosis = Some(Diagnosis { kind: "deadlock".into(), summary: String::new(), threads, cycle: vec!["Thread-0".into()] });
+        let long = format!("expected 900, got 345: {}", "x".repeat(300));
+        sample_report(vec![
+            lead,
+            failed("other", Status::Deadlock, "deadlock: ...", Some("deadlock-1")),
+            failed("wrong", Status::Failed, &long, Some("failure-2")),
+        ])
+    }
+
+    #[test]
+    fn every_line_fits_the_width_and_one_cause_is_told_once() {
+        for width in (40..=140).step_by(7) {
+            for verbose in [false, true] {
+                let text = render(&report(), &Style { color: false, verbose, width });
+                for l in text.lines() {
+                    assert!(columns(l) <= width, "width {width}, verbose {verbose}: {l:?}\n{text}");
+                }
+                // The text as if unwrapped (a narrow page breaks long words too).
+                let words: String = text.split_whitespace().collect();
+                assert!(words.contains("othersamedeadlockas`a-rather-long-item-identifier-here`"), "{text}");
+                assert_eq!(words.matches("Thread-3(philosopher)").count(), 1, "{text}");
+                let cut = !words.contains("Thread-5(philosopher)");
+                assert_eq!(cut, !verbose, "seven threads cut to four and a count, all with --verbose:\n{text}");
+                assert_eq!(words.contains("…3morelines(--verboseshowsall)"), !verbose, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_summary_orders_problems_by_cost_in_at_most_five_lines() {
+        let mut r = report();
+        for i in 0..6 {
+            let mut t = failed(&format!("extra-{i}"), Status::Failed, "wrong", None);
+            t.max_points = 1.0 + i as f64;
+            r.tests.push(t);
+        }
+        let text = render(&r, &Style { color: false, verbose: false, width: 100 });
+        let summary: Vec<&str> = text.lines().skip_while(|l| !l.starts_with("what to fix first")).skip(1).take_while(|l| !l.is_empty()).collect();
+        assert_eq!(summary.len(), 5, "{text}");
+        assert!(summary[0].contains("deadlock: 7 threads wait for each other in a circle (2 items)"), "{text}");
+        // Every item here is of one category worth 40 of 40 points: a point lost costs one of the 100.
+        assert!(summary[0].trim_start().starts_with("-14.0"), "{text}");
+        assert!(summary[1].contains("-6.0  extra-5 "), "costliest first:\n{text}");
+        assert!(summary[2].contains("-5.0  wrong ") && summary[3].contains("-5.0  extra-4 "), "equals in report order:\n{text}");
+        assert_eq!(summary[4], "  … and 4 more problems, below");
+    }
 }
