@@ -11,15 +11,13 @@ pub fn check(labs: &[String], common: &Common) -> Result<i32> {
     let g = grader(common)?;
     // Every spec first: a malformed one is an error of its own (exit 2), named with file and line.
     let all = if labs.is_empty() { g.course.labs()? } else { labs.to_vec() };
-    for lab in &all {
-        g.course.load(lab)?;
-    }
+    let specs = all.iter().map(|lab| g.course.load(lab)).collect::<Result<Vec<_>>>()?;
     let trials = verify::trials(&g.course, &all)?;
     let color = color_for(std::io::stdout().is_terminal());
     let mut failed = 0;
     let mut over = Vec::new();
-    for lab in &all {
-        let spec = g.course.load(lab)?;
+    for spec in &specs {
+        let lab = &spec.id;
         let mut spent = std::time::Duration::ZERO;
         for trial in trials.iter().filter(|t| &t.lab == lab) {
             let started = std::time::Instant::now();
@@ -45,7 +43,7 @@ pub fn check(labs: &[String], common: &Common) -> Result<i32> {
         }
         let budget = spec.budget.map(|b| format!("{:.0} s", b.as_secs_f64())).unwrap_or_else(|| "none".into());
         println!("     {lab}: {:.1} s in runs, budget {budget}", spent.as_secs_f64());
-        if let Err(why) = verify::budget_problem(&spec, spent) {
+        if let Err(why) = verify::budget_problem(spec, spent) {
             over.push(why);
         }
     }

@@ -6,6 +6,8 @@ Standard library only; nothing here imports the harness.
 """
 import threading
 
+from grade_lib_student import start_call
+
 WAIT = 3.0  # seconds a gate holds its worker at most when nobody opens it
 
 
@@ -48,15 +50,7 @@ def submit_soon(ctx, q, fn, priority, what, limit, hint):
     """q.submit(fn, priority=priority) from a thread named "submitter", failing the check when it does not
     return within `limit` seconds (a task holds the queue's lock while it runs); what submit() returned.
     Its exception is re-raised here."""
-    box = {}
-
-    def call():
-        try:
-            box["value"] = q.submit(fn, priority=priority)
-        except BaseException as exc:  # noqa: B036 - re-raised in the check's thread
-            box["error"] = exc
-    t = threading.Thread(target=call, name="submitter", daemon=True)
-    t.start()
+    t, box = start_call(lambda: q.submit(fn, priority=priority), name="submitter")
     t.join(limit)
     if t.is_alive():
         ctx.fail("%s: submit() did not return within %.1f s while a worker was running a task: submit() "
