@@ -63,9 +63,21 @@ def find_wait_cycle():
                 break
             path.append((t, lock, site))
             t = owner
-        if t == start and path:
+        if t == start and path and _still_holds(path):
             return path
     return None
+
+
+def _still_holds(path):
+    """Each edge of a cycle read again, live, the lock's owner before the thread's wait: a thread clears
+    its wait before it becomes the owner, so one that has just acquired the lock it waited for (the
+    snapshot above still saw it waiting) cannot pass for a thread waiting on its own lock."""
+    for k, (t, lock, _) in enumerate(path):
+        owner = lock._owner
+        entry = _w.state.waiting.get(t)
+        if entry is None or entry[0] is not lock or owner != path[(k + 1) % len(path)][0]:
+            return False
+    return True
 
 
 def find_orphaned_wait():
