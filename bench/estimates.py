@@ -8,9 +8,12 @@ against the reference solution run beside it (what the course's grading does), a
 run with `requires: []` in a private copy of the course, so that only the measurement is timed.
 
     bench/estimates.py [LAB ...]           # GRADE_PYTHON picks the interpreter (3.11, 3.13, ...)
+    bench/estimates.py --again [LAB ...]   # also a second live measurement: the noise floor
 
 Prints one row per (lab, submission, item): both ratios, their difference in percent, both statuses,
-then the median and worst difference, for single- and multi-process items apart. Run it on a quiet
+then the median and worst difference, for single- and multi-process items apart. With `--again`, each
+submission is also measured live a second time, and the row gives how far the two live ratios are apart:
+no estimate can come closer to a measurement than the measurement comes to itself. Run it on a quiet
 machine: a busy one makes items `inconclusive`, and those rows are shown but not counted.
 """
 import json
@@ -83,7 +86,8 @@ def grade(specs, lab, sub, items, estimate):
 
 
 def main():
-    labs = sys.argv[1:]
+    again = "--again" in sys.argv[1:]
+    labs = [a for a in sys.argv[1:] if a != "--again"]
     with tempfile.TemporaryDirectory() as tmp:
         for d in ("specs", "keys", "baselines", "starter"):
             if os.path.isdir(os.path.join(ROOT, d)):
@@ -108,23 +112,31 @@ def main():
             subs += [(n, os.path.join(ROOT, "fixtures", lab, n)) for n in measured_fixtures(lab)]
             for name, sub in subs:
                 live, est = grade(specs, lab, sub, items, False), grade(specs, lab, sub, items, True)
+                second = grade(specs, lab, sub, items, False) if again else {}
                 for item in items:
-                    a, b = live.get(item, {}), est.get(item, {})
+                    a, b, c = live.get(item, {}), est.get(item, {}), second.get(item, {})
                     ra = (a.get("measurement") or {}).get("ratio")
                     rb = (b.get("measurement") or {}).get("ratio")
+                    rc = (c.get("measurement") or {}).get("ratio")
                     kind = base["items"].get(item, {})
                     work = kind.get("workload", "memory")
                     diff = None if not (ra and rb) else 100.0 * (rb - ra) / ra
-                    rows.append((lab, name, item, work, ra, rb, diff, a.get("status"), b.get("status")))
-                    print("%-24s %-30s %-14s %-6s measured %-6s estimated %-6s diff %-7s %s / %s" % (
+                    floor = None if not (ra and rc) or c.get("status") == "inconclusive" else 100.0 * (rc - ra) / ra
+                    rows.append((lab, name, item, work, ra, rb, diff, a.get("status"), b.get("status"), floor))
+                    print("%-24s %-30s %-14s %-6s measured %-6s estimated %-6s diff %-7s %s / %s%s" % (
                         lab, name[:30], item[:14], work, ra, rb, "-" if diff is None else "%+.1f%%" % diff,
-                        a.get("status"), b.get("status")), flush=True)
+                        a.get("status"), b.get("status"),
+                        "" if not again else "   again %s (%s)" % (rc, "-" if floor is None else "%+.1f%%" % floor)), flush=True)
         for work in ("single", "multi", "memory"):
             d = sorted(abs(r[6]) for r in rows if r[3] == work and r[6] is not None
                        and r[7] != "inconclusive" and r[8] != "inconclusive")
             if d:
                 print("%s: %d rows, median |diff| %.1f%%, worst %.1f%%, within 10%%: %d" % (
                     work, len(d), d[len(d) // 2], d[-1], sum(1 for x in d if x <= 10.0)))
+            f = sorted(abs(r[9]) for r in rows if r[3] == work and r[9] is not None and r[7] != "inconclusive")
+            if f:
+                print("%s, measured twice: %d rows, median |diff| %.1f%%, worst %.1f%%, within 10%%: %d" % (
+                    work, len(f), f[len(f) // 2], f[-1], sum(1 for x in f if x <= 10.0)))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use notify::event::{AccessKind, AccessMode, ModifyKind};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -51,7 +51,7 @@ pub fn watch(dir: &Path, mut grade: impl FnMut() -> Result<()>) -> Result<i32> {
     watcher
         .watch(&dir, RecursiveMode::Recursive)
         .map_err(|e| Error::Usage(format!("--watch: cannot watch {}: {e}", dir.display())))?;
-    let terminal = std::io::stdout().is_terminal();
+    let terminal = crate::commands::output::get().stdout_tty;
     loop {
         if terminal {
             // Clear the screen and put the cursor home.

@@ -109,6 +109,10 @@ fn a_recorded_baseline_scores_performance_where_the_reference_is_absent() {
     let speed = item(&r, "speed");
     let want: &[&str] = if timed { &["failed", "inconclusive"] } else { &["pending"] };
     assert!(want.contains(&speed["status"].as_str().unwrap()), "{speed}");
+    if speed["status"] == "failed" {
+        // An estimate short of full marks is measured in a second process before it counts.
+        assert!(speed["message"].as_str().unwrap().contains("the better of two processes"), "{speed}");
+    }
 }
 
 #[test]

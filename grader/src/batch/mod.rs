@@ -19,7 +19,6 @@ pub mod summary;
 mod watch;
 pub mod worker;
 
-use crate::cli::BatchArgs;
 use crate::error::{Error, Result};
 use crate::grading::{Grader, VERSION};
 use watch::Outcome;
@@ -28,7 +27,7 @@ use crate::overrides::Overrides;
 use crate::report::model::Report;
 use crate::spec::Spec;
 use book::Entry;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -72,7 +71,24 @@ fn reusable(out: &Path, student: &str, sha: &str, spec_sha: &str, seed: Option<u
     same.then_some(r)
 }
 
-pub fn run(g: &Grader, spec: &Spec, args: &BatchArgs, overrides: &Overrides) -> Result<i32> {
+/// What a batch is asked to do, resolved from the command line once (`commands::dispatch`).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// One sub-folder per student.
+    pub submissions: PathBuf,
+    /// Reports, errors, gradebook and summary; a batch into the same directory resumes.
+    pub out: PathBuf,
+    /// Slice K of N (1-based) of the sorted students.
+    pub shard: Option<(usize, usize)>,
+    /// The instructor's private overlay, passed on to every worker.
+    pub private: Option<PathBuf>,
+    /// Seed of every submission's first run (None: one drawn per submission).
+    pub seed: Option<u64>,
+    /// How long to wait for a quiet machine before measuring inconclusive items again (0: never).
+    pub quiet_wait: std::time::Duration,
+}
+
+pub fn run(g: &Grader, spec: &Spec, args: &Options, overrides: &Overrides) -> Result<i32> {
     let started = Instant::now();
     if !args.submissions.is_dir() {
         return Err(Error::Usage(format!("{}: not a directory of submissions", args.submissions.display())));
@@ -167,7 +183,7 @@ fn grade_student(
     spec_sha: &str,
     dir: &Path,
     student: &str,
-    args: &BatchArgs,
+    args: &Options,
     overrides: &Overrides,
 ) -> (Entry, bool) {
     let failed = |message: String| (book::write_error(&args.out, student, message, false), true);

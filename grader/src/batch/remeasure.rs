@@ -4,7 +4,7 @@
 //! and the summary says so; nothing is ever scored from an invalid measurement.
 use super::watch::Outcome;
 use super::worker::Workers;
-use crate::cli::BatchArgs;
+use super::Options;
 use crate::overrides::Overrides;
 use crate::report::model::{Report, Status};
 use std::path::Path;
@@ -23,20 +23,20 @@ fn open_items(out: &Path, mine: &[String]) -> Vec<(String, Vec<String>)> {
 }
 
 /// Measures the inconclusive items again; returns how many submissions still have some.
-pub fn second_look(workers: &Workers, root: &Path, mine: &[String], args: &BatchArgs, overrides: &Overrides) -> usize {
+pub fn second_look(workers: &Workers, root: &Path, mine: &[String], args: &Options, overrides: &Overrides) -> usize {
     let open = open_items(&args.out, mine);
     if open.is_empty() {
         return 0;
     }
-    if args.quiet_wait == 0 {
+    if args.quiet_wait.is_zero() {
         return open.len();
     }
     eprintln!(
         "grade: {} submission(s) have measurements the busy machine spoiled; waiting for it to be quiet (at most {} s)",
         open.len(),
-        args.quiet_wait
+        args.quiet_wait.as_secs()
     );
-    if !crate::grading::quiet::wait_until_quiet(Duration::from_secs(args.quiet_wait), Duration::from_secs(10)) {
+    if !crate::grading::quiet::wait_until_quiet(args.quiet_wait, Duration::from_secs(10)) {
         eprintln!("grade: the machine never stayed quiet; those items stay inconclusive (run the batch again later)");
         return open.len();
     }

@@ -4,7 +4,8 @@
 //! worker's command line from the batch's settings, the watchdog's budget, and the worker's side (grade
 //! one submission, print its report as JSON on stdout). The coordinator applies overrides and writes OUT.
 use super::watch::{self, Outcome};
-use crate::cli::{BatchArgs, GradeOneArgs};
+use super::Options;
+use crate::cli::GradeOneArgs;
 use crate::error::{Error, Result};
 use crate::grading::Grader;
 use crate::spec::{Kind, Spec};
@@ -28,13 +29,13 @@ impl Workers {
     /// Everything the grading depends on, resolved once by the coordinator: the lab, the specs directory,
     /// the interpreter, the private overlay and the seed. One untimed run at a time per worker: the batch's
     /// `--jobs` workers fill the cores with submissions.
-    pub fn new(g: &Grader, spec: &Spec, args: &BatchArgs) -> Result<Workers> {
+    pub fn new(g: &Grader, spec: &Spec, args: &Options) -> Result<Workers> {
         let exe = std::env::current_exe().map_err(|e| Error::Internal(format!("cannot find the grade binary: {e}")))?;
         let mut shared: Vec<OsString> = vec![SUBCOMMAND.into(), "--lab".into(), spec.id.clone().into()];
         shared.extend(["--specs".into(), g.course.specs.clone().into_os_string()]);
         shared.extend(["--python".into(), g.python.executable.clone().into_os_string()]);
         shared.extend(["--jobs".into(), "1".into()]);
-        if let Some(dir) = &args.instructor.private {
+        if let Some(dir) = &args.private {
             let dir = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
             shared.extend(["--private".into(), dir.into_os_string()]);
         }

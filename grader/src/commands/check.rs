@@ -1,11 +1,10 @@
 //! `grade check [LAB...]`: every lab's own trials (solution, starter, fixtures) against their
 //! expectations, and each lab's trials against its budget.
-use super::{color_for, grader};
+use super::grader;
 use crate::cli::Common;
 use crate::error::Result;
 use crate::report::model::Status;
 use crate::{report, verify};
-use std::io::IsTerminal;
 
 pub fn check(labs: &[String], common: &Common) -> Result<i32> {
     let g = grader(common)?;
@@ -13,7 +12,7 @@ pub fn check(labs: &[String], common: &Common) -> Result<i32> {
     let all = if labs.is_empty() { g.course.labs()? } else { labs.to_vec() };
     let specs = all.iter().map(|lab| g.course.load(lab)).collect::<Result<Vec<_>>>()?;
     let trials = verify::trials(&g.course, &all)?;
-    let color = color_for(std::io::stdout().is_terminal());
+    let color = super::output::get().color(None);
     let mut failed = 0;
     let mut over = Vec::new();
     for spec in &specs {

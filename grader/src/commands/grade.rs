@@ -68,7 +68,7 @@ fn grade_and_emit(
     // Students (and CI on their behalf) see hidden items as pass/fail; Gradescope's renderer maps them itself.
     let shown = shown(&report, args.reveal || args.format == Some(Format::Gradescope));
     emit(&shown, args.format, args.out.as_deref(), args.verbose)?;
-    if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
+    if super::output::get().github_actions {
         // On GitHub Actions, failures also become annotations on the student's files and lines.
         eprint!("{}", report::annotations::render(&shown, submission));
     }

@@ -3,14 +3,15 @@
 mod check;
 mod grade;
 mod list;
+pub(crate) mod output;
 
 use crate::cli::{self, Cli, Command, Common};
 use crate::course::{self, Course};
 use crate::error::{Error, Result};
 use crate::grading::Grader;
-use crate::report::{self, Format, Style};
+use crate::report::{self, Format};
 use crate::{batch, grading, kit, overrides, pyenv, python, rerun, spec, write_atomically};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
@@ -20,7 +21,15 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             let g = grader(&args.common)?;
             let spec = load_spec(&g, &args.lab, &args.instructor)?;
             let overrides = load_overrides(&args.instructor, &spec)?;
-            batch::run(&g, &spec, &args, &overrides)
+            let options = batch::Options {
+                submissions: args.submissions,
+                out: args.out,
+                shard: args.shard,
+                private: args.instructor.private,
+                seed: args.seed,
+                quiet_wait: std::time::Duration::from_secs(args.quiet_wait),
+            };
+            batch::run(&g, &spec, &options, &overrides)
         }
         Some(Command::GradeOne(args)) => {
             let g = grader(&args.common)?;
@@ -69,12 +78,8 @@ pub(crate) fn grader(common: &Common) -> Result<Grader> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let course = Course::locate(common.specs.as_deref(), &cwd)?;
     let python = python::Python::resolve(common.python.as_deref())?;
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let cores = crate::machine::get().cores;
     Ok(Grader { course, python, managed: Default::default(), jobs: common.jobs.unwrap_or(cores).max(1) })
-}
-
-pub(crate) fn color_for(stream_is_tty: bool) -> bool {
-    stream_is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// The lab's spec, with the instructor's private overlay merged in when one is given.
@@ -95,9 +100,9 @@ pub(crate) fn load_overrides(instructor: &cli::Instructor, spec: &spec::Spec) ->
 
 /// Renders a report to `out` (atomically) or standard output.
 pub(crate) fn emit(report: &report::model::Report, format: Option<Format>, out: Option<&std::path::Path>, verbose: bool) -> Result<()> {
-    let to_tty = out.is_none() && std::io::stdout().is_terminal();
-    let format = format.unwrap_or(if to_tty { Format::Human } else { Format::Json });
-    let style = Style { color: out.is_none() && color_for(to_tty), verbose, width: report::width(to_tty) };
+    let settings = output::get();
+    let format = settings.format(format, out);
+    let style = settings.style(out, verbose);
     let text = report::render(report, format, &style);
     match out {
         Some(path) => write_atomically(path, &text)?,

@@ -90,7 +90,7 @@ pub fn calibrate(python: &Path, harness: &Path, workload: Workload) -> std::resu
         return Err("the calibration workload gave no time".into());
     }
     // On its own, a process keeps its core busy; two keep two busy (where there are two).
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(2) as f64;
+    let cores = crate::machine::get().cores.min(2) as f64;
     let wanted = match workload {
         Workload::Single => 1.0,
         Workload::Multi => cores,
@@ -144,7 +144,7 @@ pub fn from_report(report: &Report, python: &str) -> (LabBaseline, Vec<String>) 
         };
         items.insert(t.id.clone(), b);
     }
-    let machine_cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let machine_cores = crate::machine::get().cores;
     (LabBaseline { lab: report.lab.clone(), python: python.to_string(), machine_cores, items }, problems)
 }
 

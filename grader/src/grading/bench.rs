@@ -104,7 +104,7 @@ pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
     let mut valid_rounds = 0;
     let (mut my_cores, mut their_cores) = (Cores::default(), Cores::default());
     let mut parallel: Option<speedup::Judged> = None;
-    let machine_cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let machine_cores = crate::machine::get().cores;
     for _round in 0..ROUNDS {
         let watch = super::quiet::Watch::start(&mut [&mut student, &mut refrun]);
         let (mut m, mut t) = (Vec::new(), Vec::new());

@@ -57,7 +57,29 @@ fn calibration(ctx: &ItemCtx, item: &Item, workload: Workload) -> Result<f64, Te
     })
 }
 
+/// An estimate short of full marks is measured again in a fresh process (with a fresh calibration), and
+/// the better of the two counts. Against a live reference both sides are sampled in turn, so a process
+/// that runs slow for reasons of its own (where its memory landed, how its threads were placed: 20-40%
+/// from one process to the next on this machine) shows in both; against a record it shows in the
+/// submission's alone and would fail correct code. Slow code is slow in both processes.
 pub(super) fn throughput(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResult {
+    let first = throughput_once(ctx, unit, bench);
+    let estimated = first.measurement.as_ref().is_some_and(|m| m.estimated);
+    if !(estimated && first.status == Status::Failed) {
+        return first;
+    }
+    let second = throughput_once(ctx, unit, bench);
+    let scored = |r: &TestResult| matches!(r.status, Status::Passed | Status::Failed) && r.measurement.as_ref().is_some_and(|m| m.estimated);
+    let ratio = |r: &TestResult| r.measurement.as_ref().map(|m| m.ratio).unwrap_or_default();
+    let (mut better, other) = if scored(&second) && second.points > first.points { (second, first) } else { (first, second) };
+    let seen = if scored(&other) { format!("ratio {:.2}", ratio(&other)) } else { format!("{:?}", other.status).to_lowercase() };
+    if let Some(m) = better.message.as_mut() {
+        m.push_str(&format!("; the better of two processes (the other: {seen})"));
+    }
+    better
+}
+
+fn throughput_once(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResult {
     let item = unit.item;
     let record = ctx.grader.course.perf == crate::course::Perf::Record;
     let base = if record {
@@ -86,7 +108,7 @@ pub(super) fn throughput(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResul
         Ok((_, n, _)) => n.max(1),
         Err(why) => return bench::student_failed(item, unit, why, run),
     };
-    let machine_cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let machine_cores = crate::machine::get().cores;
     let mut busy = Vec::new();
     let mut spread = None;
     let mut judged: Option<(Vec<f64>, Cores)> = None;

@@ -54,7 +54,7 @@ pub fn busy_cores(over: std::time::Duration) -> Option<f64> {
 /// Waits until the machine has stayed quiet (below half a core's use per core) for `hold`, at most `max`;
 /// true when it did. A machine that does not say how busy it is counts as quiet.
 pub fn wait_until_quiet(max: std::time::Duration, hold: std::time::Duration) -> bool {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+    let cores = crate::machine::get().cores as f64;
     let until = Instant::now() + max;
     let mut quiet_since = Instant::now();
     loop {
