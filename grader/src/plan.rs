@@ -17,11 +17,11 @@ pub fn plan(spec: &Spec, base_seed: u64) -> Vec<Unit<'_>> {
     spec.items
         .iter()
         .map(|item| {
-            let reps = match item.kind {
+            let reps = match item.kind() {
                 Kind::Stress | Kind::Deadlock => item.repetitions,
                 _ => 1,
             };
-            let trace = matches!(item.kind, Kind::Stress | Kind::Deadlock).then_some(item.yield_probability);
+            let trace = matches!(item.kind(), Kind::Stress | Kind::Deadlock).then_some(item.yield_probability);
             Unit { item, lab: &spec.id, seeds: (0..reps as u64).map(|k| base_seed.wrapping_add(k)).collect(), trace }
         })
         .collect()

@@ -91,7 +91,7 @@ fn judged(g: &Grader, lab: &str) -> Result<(), String> {
     let checks: Vec<String> = spec
         .items
         .iter()
-        .filter(|i| matches!(i.kind, Kind::Deterministic | Kind::Stress | Kind::Deadlock | Kind::Memory))
+        .filter(|i| matches!(i.kind(), Kind::Deterministic | Kind::Stress | Kind::Deadlock | Kind::Memory))
         .filter_map(|i| i.check.clone())
         .collect();
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;

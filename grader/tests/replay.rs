@@ -17,7 +17,7 @@ fn cases(course: &Course, root: &Path) -> Vec<(String, String, String)> {
         let controlled: Vec<&str> = spec
             .items
             .iter()
-            .filter(|i| matches!(i.kind, Kind::Stress | Kind::Deadlock) && i.scheduler == Scheduler::Controlled)
+            .filter(|i| matches!(i.kind(), Kind::Stress | Kind::Deadlock) && i.scheduler == Scheduler::Controlled)
             .map(|i| i.id.as_str())
             .collect();
         let Ok(dirs) = std::fs::read_dir(root.join("fixtures").join(&lab)) else { continue };

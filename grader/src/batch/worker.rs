@@ -8,7 +8,7 @@ use super::Options;
 use crate::cli::GradeOneArgs;
 use crate::error::{Error, Result};
 use crate::grading::Grader;
-use crate::spec::{Kind, Spec};
+use crate::spec::{Spec, Task};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -70,7 +70,7 @@ impl Workers {
 }
 
 fn uses_ruff(item: &crate::spec::Item) -> bool {
-    item.lint.as_ref().is_some_and(|l| l.rules.iter().any(|r| r.starts_with("ruff:")))
+    matches!(&item.task, Task::Lint(l) if l.rules.iter().any(|r| r.starts_with("ruff:")))
 }
 
 /// How long a worker may take before it is deemed lost: twice every run's timeout (a throughput item's
@@ -79,11 +79,11 @@ fn uses_ruff(item: &crate::spec::Item) -> bool {
 pub fn budget(spec: &Spec, jobs: usize) -> Duration {
     let (mut untimed, mut timed) = (Duration::from_secs(60), Duration::ZERO);
     for item in &spec.items {
-        match item.kind {
+        match &item.task {
             // Two calibration samples, then up to four rounds of samples on each side (`grading::bench`).
-            Kind::Throughput => timed += item.timeout * (2 + 8 * item.bench.as_ref().map_or(1, |b| b.samples)),
-            Kind::Memory => timed += item.timeout * 2,
-            k if k.runs_student_code() => untimed += item.timeout,
+            Task::Throughput(b) => timed += item.timeout * (2 + 8 * b.samples),
+            Task::Memory(_) => timed += item.timeout * 2,
+            t if t.kind().runs_student_code() => untimed += item.timeout,
             _ => {}
         }
     }
@@ -112,7 +112,7 @@ mod tests {
         let course = crate::course::Course::locate(Some(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/course/specs")), Path::new("."))
             .unwrap();
         let spec = course.load("lab-0.1").unwrap();
-        let runs: Duration = spec.items.iter().filter(|i| i.kind.runs_student_code()).map(|i| i.timeout).sum();
+        let runs: Duration = spec.items.iter().filter(|i| i.kind().runs_student_code()).map(|i| i.timeout).sum();
         assert_eq!(budget(&spec, 4), (Duration::from_secs(60) + runs) * 2 + Duration::from_secs(30), "no timed item: jobs do not matter");
         assert!(budget(&spec, 1) >= Duration::from_secs(150));
     }

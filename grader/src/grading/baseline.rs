@@ -186,7 +186,7 @@ pub fn record(g: &super::Grader, labs: &[String], out: Option<&Path>, quiet_wait
     for lab in labs {
         let spec = g.course.load(&lab)?;
         let mut perf = spec.clone();
-        perf.items.retain(|i| matches!(i.kind, crate::spec::Kind::Throughput | crate::spec::Kind::Memory));
+        perf.items.retain(|i| matches!(i.kind(), crate::spec::Kind::Throughput | crate::spec::Kind::Memory));
         if perf.items.is_empty() {
             continue;
         }

@@ -11,6 +11,7 @@ use crate::report::model::{Measurement, Status, TestResult};
 use crate::runner::job::Job;
 use crate::runner::message::Message;
 use crate::runner::{exclusive, Run, RunSpec};
+use crate::spec::Bench;
 use std::path::Path;
 
 pub(super) enum Side {
@@ -57,9 +58,8 @@ pub fn fraction(ratio: f64, target: f64, floor: f64) -> f64 {
     ((ratio - floor) / (target - floor)).clamp(0.0, 1.0)
 }
 
-pub fn throughput(ctx: &ItemCtx, unit: &Unit) -> TestResult {
+pub fn throughput(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResult {
     let item = unit.item;
-    let Some(bench) = &item.bench else { return grader_error(item, "throughput item without its settings") };
     let reference = ctx.grader.course.solution(&ctx.spec.id);
     if ctx.grader.course.perf != crate::course::Perf::Reference || !reference.is_dir() {
         return super::estimate::throughput(ctx, unit, bench);

@@ -4,7 +4,7 @@ use super::{bench, causes, memory, offline, quiet, skipped, verdict, Grader, Sou
 use crate::plan::Unit;
 use crate::report::model::{Compile, Status, TestResult};
 use crate::runner::job::Job;
-use crate::spec::{Item, Kind, Spec};
+use crate::spec::{Item, LintRules, Spec, Task};
 use crate::submission;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -31,18 +31,18 @@ impl ItemCtx<'_> {
         let started = Instant::now();
         crate::runner::timing::take();
         let item = unit.item;
-        let mut result = if item.kind.runs_student_code() && !self.compile.ok {
+        let mut result = if item.kind().runs_student_code() && !self.compile.ok {
             skipped(item, self.compile)
         } else {
-            match item.kind {
-                Kind::Compile => offline::compile_item(item, self.compile),
-                Kind::Quiz => offline::quiz(item, &self.source.dir),
-                Kind::Design => offline::design(item, &self.source.dir),
-                Kind::Manual => offline::manual(item),
-                Kind::Lint => self.lint(item),
-                Kind::Throughput => bench::throughput(self, unit),
-                Kind::Memory => memory::memory(self, unit),
-                Kind::Deterministic | Kind::Stress | Kind::Deadlock => self.check(unit),
+            match &item.task {
+                Task::Compile => offline::compile_item(item, self.compile),
+                Task::Quiz(quiz) => offline::quiz(item, quiz, &self.source.dir),
+                Task::Design(doc) => offline::design(item, doc, &self.source.dir),
+                Task::Manual => offline::manual(item),
+                Task::Lint(rules) => self.lint(item, rules),
+                Task::Throughput(settings) => bench::throughput(self, unit, settings),
+                Task::Memory(target) => memory::memory(self, unit, target),
+                Task::Deterministic | Task::Stress | Task::Deadlock => self.check(unit),
             }
         };
         // The item's hint for how it failed, if it has one, over the hint the run came with.
@@ -137,12 +137,12 @@ impl ItemCtx<'_> {
         Ok((run, sub))
     }
 
-    fn lint(&self, item: &Item) -> TestResult {
+    fn lint(&self, item: &Item, lint: &LintRules) -> TestResult {
         let sub = match self.ws.copy_for_run(&item.id, &self.source.dir, &self.source.files) {
             Ok(s) => s,
             Err(e) => return verdict::grader_error(item, &e.to_string()),
         };
-        let rules = item.lint.as_ref().map(|l| l.rules.clone()).unwrap_or_default();
+        let rules = lint.rules.clone();
         // Ruff's rules need ruff, from the managed environment.
         let python = if rules.iter().any(|r| r.starts_with("ruff:")) {
             match self.grader.managed_python() {
@@ -154,7 +154,7 @@ impl ItemCtx<'_> {
         };
         let job = Job::Lint { root: sub.clone(), files: submission::python_files(&self.source.files), rules };
         match self.grader.run_with(self.ws, &sub, job, item.timeout, &self.spec.limits, (&python.0, python.1), None) {
-            Ok(run) => offline::lint_result(item, &run),
+            Ok(run) => offline::lint_result(item, lint, &run),
             Err(e) => verdict::grader_error(item, &e.to_string()),
         }
     }

@@ -9,6 +9,7 @@ use crate::report::model::{Measurement, Status, TestResult};
 use crate::course::Perf;
 use crate::runner::message::Message;
 use crate::runner::RunResult;
+use crate::spec::MemoryTarget;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -26,9 +27,8 @@ fn used(run: &RunResult) -> f64 {
     run.peak_rss_bytes.max(marked).saturating_sub(baseline) as f64
 }
 
-pub fn memory(ctx: &ItemCtx, unit: &Unit) -> TestResult {
+pub fn memory(ctx: &ItemCtx, unit: &Unit, target: &MemoryTarget) -> TestResult {
     let item = unit.item;
-    let Some(target) = &item.memory else { return grader_error(item, "memory item without its bounds") };
     let reference = ctx.grader.course.solution(&ctx.spec.id);
     let perf = ctx.grader.course.perf;
     // Against the reference run here; or, without it (the student kit, `--estimate`), its recorded peak.

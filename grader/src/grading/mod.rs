@@ -104,7 +104,7 @@ impl Grader {
             units.iter().map(|u| only.filter(|o| !o.contains(&u.item.id)).map(|_| not_selected(u.item))).collect(),
         );
         let (timed, untimed): (Vec<(usize, &Unit)>, Vec<(usize, &Unit)>) =
-            units.iter().enumerate().filter(|(_, u)| only.is_none_or(|o| o.contains(&u.item.id))).partition(|(_, u)| matches!(u.item.kind, Kind::Throughput | Kind::Memory) && compile.ok);
+            units.iter().enumerate().filter(|(_, u)| only.is_none_or(|o| o.contains(&u.item.id))).partition(|(_, u)| matches!(u.item.kind(), Kind::Throughput | Kind::Memory) && compile.ok);
         let next = AtomicUsize::new(0);
         let jobs = jobs.max(1).min(untimed.len().max(1));
         std::thread::scope(|s| {

@@ -2,7 +2,7 @@
 use super::verdict::{blank, grader_error, output_of};
 use crate::report::model::{Compile, Status, TestResult};
 use crate::runner::RunResult;
-use crate::spec::{self, Answer, Item};
+use crate::spec::{self, Answer, DesignDoc, Item, LintRules, Quiz};
 use crate::submission::{read_capped, Unreadable};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,8 +36,7 @@ pub fn manual(item: &Item) -> TestResult {
     r
 }
 
-pub fn quiz(item: &Item, dir: &Path) -> TestResult {
-    let Some(quiz) = &item.quiz else { return grader_error(item, "quiz item without questions") };
+pub fn quiz(item: &Item, quiz: &Quiz, dir: &Path) -> TestResult {
     let keyless = quiz.questions.values().filter(|q| q.answer.is_none()).count();
     let mut r = blank(item, Status::Failed);
     let text = match read_text(dir, &quiz.answers_file) {
@@ -122,8 +121,7 @@ fn words(text: &str) -> usize {
     out.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).filter(|w| !w.contains("TODO")).count()
 }
 
-pub fn design(item: &Item, dir: &Path) -> TestResult {
-    let Some(d) = &item.design else { return grader_error(item, "design item without sections") };
+pub fn design(item: &Item, d: &DesignDoc, dir: &Path) -> TestResult {
     let mut r = blank(item, Status::Pending);
     let text = match read_text(dir, &d.file) {
         Ok(t) => t,
@@ -170,7 +168,7 @@ pub fn design(item: &Item, dir: &Path) -> TestResult {
     r
 }
 
-pub fn lint_result(item: &Item, run: &RunResult) -> TestResult {
+pub fn lint_result(item: &Item, lint_rules: &LintRules, run: &RunResult) -> TestResult {
     let lint = run.messages.iter().find_map(|m| match m {
         crate::runner::message::Message::Lint { findings } => Some(findings.clone()),
         _ => None,
@@ -180,7 +178,7 @@ pub fn lint_result(item: &Item, run: &RunResult) -> TestResult {
         r.output = output_of(run);
         return r;
     };
-    let deduct = item.lint.as_ref().map(|l| l.deduct).unwrap_or(1.0);
+    let deduct = lint_rules.deduct;
     let mut r = blank(item, if findings.is_empty() { Status::Passed } else { Status::Failed });
     r.runs = 1;
     r.points = (item.points - deduct * findings.len() as f64).max(0.0);

@@ -13,7 +13,7 @@ pub fn blank(item: &Item, status: Status) -> TestResult {
         id: item.id.clone(),
         name: item.name.clone(),
         category: item.category,
-        kind: item.kind,
+        kind: item.kind(),
         status,
         points: if status == Status::Passed { item.points } else { 0.0 },
         max_points: item.points,

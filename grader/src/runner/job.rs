@@ -95,7 +95,7 @@ impl Job {
             start_method: item.start_method,
             scheduler: item.scheduler,
             trace: trace.map(|probability| Trace { probability }),
-            memory: item.kind == Kind::Memory,
+            memory: item.kind() == Kind::Memory,
         })
     }
 
@@ -103,7 +103,10 @@ impl Job {
     pub fn bench(item: &Item, checks: &Path, root: &Path, seeds: &[u64], http: Value) -> Job {
         Job::Bench(BenchJob {
             workload: Workload::of(item, checks, root, seeds, http, false),
-            min_sample_ms: item.bench.as_ref().map(|b| b.min_sample_ms).unwrap_or(100),
+            min_sample_ms: match &item.task {
+                crate::spec::Task::Throughput(b) => b.min_sample_ms,
+                _ => 100,
+            },
         })
     }
 

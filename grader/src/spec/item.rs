@@ -1,7 +1,7 @@
 //! One item of a spec: the keys its kind takes, their ranges and defaults.
 use super::raw::RawItem;
 use super::validate::Ctx;
-use super::{hints, Bench, DesignDoc, Item, Kind, LintRules, Limits, MemoryTarget, Quiz};
+use super::{hints, Bench, DesignDoc, Item, Kind, LintRules, Limits, MemoryTarget, Quiz, Task};
 use crate::error::Result;
 use std::path::Path;
 use std::time::Duration;
@@ -71,90 +71,87 @@ pub(super) fn validate_item(
         Some(p) => p.value,
         None => 0.02,
     };
-    let bench = if kind == Kind::Throughput {
-        let target = it.target_ratio.as_ref().ok_or_else(|| ctx.err(&it.kind.referenced, "target_ratio", "a throughput item needs `target_ratio`"))?;
-        let floor = it.floor_ratio.as_ref().ok_or_else(|| ctx.err(&it.kind.referenced, "floor_ratio", "a throughput item needs `floor_ratio`"))?;
-        if !(target.value > floor.value && floor.value >= 0.0) {
-            return Err(ctx.err(&target.referenced, "target_ratio", "must be greater than `floor_ratio`, which must be >= 0"));
+    let task = match kind {
+        Kind::Compile => Task::Compile,
+        Kind::Deterministic => Task::Deterministic,
+        Kind::Stress => Task::Stress,
+        Kind::Deadlock => Task::Deadlock,
+        Kind::Manual => Task::Manual,
+        Kind::Throughput => {
+            let target = it.target_ratio.as_ref().ok_or_else(|| ctx.err(&it.kind.referenced, "target_ratio", "a throughput item needs `target_ratio`"))?;
+            let floor = it.floor_ratio.as_ref().ok_or_else(|| ctx.err(&it.kind.referenced, "floor_ratio", "a throughput item needs `floor_ratio`"))?;
+            if !(target.value > floor.value && floor.value >= 0.0) {
+                return Err(ctx.err(&target.referenced, "target_ratio", "must be greater than `floor_ratio`, which must be >= 0"));
+            }
+            let samples = it.samples.as_ref().map(|s| s.value).unwrap_or(3);
+            if samples == 0 || samples > 50 {
+                return Err(ctx.err(&it.samples.as_ref().unwrap().referenced, "samples", "between 1 and 50"));
+            }
+            Task::Throughput(Bench {
+                samples,
+                min_sample_ms: it.min_sample_ms.as_ref().map(|s| s.value).unwrap_or(100).max(1),
+                target_ratio: target.value,
+                floor_ratio: floor.value,
+                parallel: match &it.parallel {
+                    Some(p) if !(p.value.time_target > p.value.time_floor && p.value.time_floor >= 0.0) => {
+                        return Err(ctx.err(&p.referenced, "parallel", "`time_target` must be greater than `time_floor`, which must be >= 0"))
+                    }
+                    Some(p) => Some(p.value),
+                    None => None,
+                },
+            })
         }
-        let samples = it.samples.as_ref().map(|s| s.value).unwrap_or(3);
-        if samples == 0 || samples > 50 {
-            return Err(ctx.err(&it.samples.as_ref().unwrap().referenced, "samples", "between 1 and 50"));
+        Kind::Memory => {
+            let target = it.target_ratio.as_ref().ok_or_else(|| ctx.err(&it.kind.referenced, "target_ratio", "a memory item needs `target_ratio`"))?;
+            let floor = it.floor_ratio.as_ref().ok_or_else(|| ctx.err(&it.kind.referenced, "floor_ratio", "a memory item needs `floor_ratio`"))?;
+            if !(floor.value > target.value && target.value > 0.0) {
+                return Err(ctx.err(&target.referenced, "target_ratio", "memory is better lower: `target_ratio` must be above 0 and below `floor_ratio`"));
+            }
+            Task::Memory(MemoryTarget { target_ratio: target.value, floor_ratio: floor.value })
         }
-        Some(Bench {
-            samples,
-            min_sample_ms: it.min_sample_ms.as_ref().map(|s| s.value).unwrap_or(100).max(1),
-            target_ratio: target.value,
-            floor_ratio: floor.value,
-            parallel: match &it.parallel {
-                Some(p) if !(p.value.time_target > p.value.time_floor && p.value.time_floor >= 0.0) => {
-                    return Err(ctx.err(&p.referenced, "parallel", "`time_target` must be greater than `time_floor`, which must be >= 0"))
+        Kind::Quiz => {
+            let q = it.questions.ok_or_else(|| ctx.err(&it.kind.referenced, "questions", "a quiz item needs `questions`"))?;
+            if q.value.is_empty() {
+                return Err(ctx.err(&q.referenced, "questions", "list at least one question"));
+            }
+            for (qid, question) in &q.value {
+                if question.answer.as_ref().is_some_and(|a| a.choices().is_empty()) {
+                    return Err(ctx.err(&q.referenced, "answer", format!("question `{qid}` has an empty answer")));
                 }
-                Some(p) => Some(p.value),
-                None => None,
-            },
-        })
-    } else {
-        None
-    };
-    let memory = if kind == Kind::Memory {
-        let target = it.target_ratio.as_ref().ok_or_else(|| ctx.err(&it.kind.referenced, "target_ratio", "a memory item needs `target_ratio`"))?;
-        let floor = it.floor_ratio.as_ref().ok_or_else(|| ctx.err(&it.kind.referenced, "floor_ratio", "a memory item needs `floor_ratio`"))?;
-        if !(floor.value > target.value && target.value > 0.0) {
-            return Err(ctx.err(&target.referenced, "target_ratio", "memory is better lower: `target_ratio` must be above 0 and below `floor_ratio`"));
-        }
-        Some(MemoryTarget { target_ratio: target.value, floor_ratio: floor.value })
-    } else {
-        None
-    };
-    let quiz = if kind == Kind::Quiz {
-        let q = it.questions.ok_or_else(|| ctx.err(&it.kind.referenced, "questions", "a quiz item needs `questions`"))?;
-        if q.value.is_empty() {
-            return Err(ctx.err(&q.referenced, "questions", "list at least one question"));
-        }
-        for (qid, question) in &q.value {
-            if question.answer.as_ref().is_some_and(|a| a.choices().is_empty()) {
-                return Err(ctx.err(&q.referenced, "answer", format!("question `{qid}` has an empty answer")));
             }
+            Task::Quiz(Quiz {
+                answers_file: it.answers_file.map(|s| s.value).unwrap_or_else(|| "quiz.yaml".into()),
+                questions: q.value,
+            })
         }
-        Some(Quiz {
-            answers_file: it.answers_file.map(|s| s.value).unwrap_or_else(|| "quiz.yaml".into()),
-            questions: q.value,
-        })
-    } else {
-        None
-    };
-    let design = if kind == Kind::Design {
-        let sections = it.sections.ok_or_else(|| ctx.err(&it.kind.referenced, "sections", "a design item needs `sections`"))?;
-        Some(DesignDoc {
-            file: it.file.map(|s| s.value).unwrap_or_else(|| "DESIGN.md".into()),
-            sections: sections.value,
-            min_words: it.min_words.map(|s| s.value).unwrap_or(40),
-        })
-    } else {
-        None
-    };
-    let lint = if kind == Kind::Lint {
-        let mut rules = Vec::new();
-        for r in it.rules.map(|r| r.value).unwrap_or_default() {
-            let ruff_code = r.value.strip_prefix("ruff:").is_some_and(|c| {
-                let letters = c.trim_end_matches(|ch: char| ch.is_ascii_digit());
-                !letters.is_empty() && letters.chars().all(|ch| ch.is_ascii_uppercase())
-            });
-            if !LINT_RULES.contains(&r.value.as_str()) && !ruff_code {
-                return Err(ctx.err(&r.referenced, "rules", format!(
-                    "unknown lint rule `{}`; known: {}, or ruff's rule codes as `ruff:CODE` (ruff:ASYNC, ruff:B, ruff:BLE001)",
-                    r.value, LINT_RULES.join(", ")
-                )));
+        Kind::Design => {
+            let sections = it.sections.ok_or_else(|| ctx.err(&it.kind.referenced, "sections", "a design item needs `sections`"))?;
+            Task::Design(DesignDoc {
+                file: it.file.map(|s| s.value).unwrap_or_else(|| "DESIGN.md".into()),
+                sections: sections.value,
+                min_words: it.min_words.map(|s| s.value).unwrap_or(40),
+            })
+        }
+        Kind::Lint => {
+            let mut rules = Vec::new();
+            for r in it.rules.map(|r| r.value).unwrap_or_default() {
+                let ruff_code = r.value.strip_prefix("ruff:").is_some_and(|c| {
+                    let letters = c.trim_end_matches(|ch: char| ch.is_ascii_digit());
+                    !letters.is_empty() && letters.chars().all(|ch| ch.is_ascii_uppercase())
+                });
+                if !LINT_RULES.contains(&r.value.as_str()) && !ruff_code {
+                    return Err(ctx.err(&r.referenced, "rules", format!(
+                        "unknown lint rule `{}`; known: {}, or ruff's rule codes as `ruff:CODE` (ruff:ASYNC, ruff:B, ruff:BLE001)",
+                        r.value, LINT_RULES.join(", ")
+                    )));
+                }
+                rules.push(r.value);
             }
-            rules.push(r.value);
+            if rules.is_empty() {
+                rules = LINT_RULES.iter().map(|s| s.to_string()).collect();
+            }
+            Task::Lint(LintRules { deduct: it.deduct.map(|d| d.value).unwrap_or(1.0), rules })
         }
-        if rules.is_empty() {
-            rules = LINT_RULES.iter().map(|s| s.to_string()).collect();
-        }
-        Some(LintRules { deduct: it.deduct.map(|d| d.value).unwrap_or(1.0), rules })
-    } else {
-        None
     };
     let hints = hints::validate(ctx, it.hints, kind)?;
     let http = match it.http {
@@ -169,7 +166,7 @@ pub(super) fn validate_item(
         id: it.id.value,
         name: it.name,
         category: it.category.value,
-        kind,
+        task,
         points: it.points.value,
         hint: it.hint,
         requires: it.requires.map(|r| r.value).unwrap_or_default(),
@@ -181,16 +178,11 @@ pub(super) fn validate_item(
         check,
         params: it.params.map(|p| p.value).unwrap_or(serde_json::Value::Object(Default::default())),
         instrument: it.instrument.map(|b| b.value).unwrap_or(!matches!(kind, Kind::Throughput | Kind::Memory)),
-        memory,
         start_method: it.start_method.map(|m| m.value),
         scheduler: it.scheduler.map(|m| m.value).unwrap_or_default(),
         repetitions,
         yield_probability,
         lock_order: it.lock_order.map(|b| b.value).unwrap_or(false),
-        bench,
-        quiz,
-        design,
-        lint,
         checks: None,
     })
 }

@@ -1,5 +1,5 @@
 //! The spec's model, validated and with every default filled in: what the plan reads.
-use super::Hints;
+use super::{Hints, Kind, Task};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -70,58 +70,6 @@ impl Group {
         match self {
             Group::Practical => 70.0,
             Group::Theory => 30.0,
-        }
-    }
-}
-
-/// What an item does and how it is judged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Compile,
-    Deterministic,
-    Stress,
-    Deadlock,
-    Throughput,
-    Memory,
-    Quiz,
-    Design,
-    Lint,
-    Manual,
-}
-
-impl Kind {
-    /// Item kinds that run the lab's check code in the harness.
-    pub fn runs_check(self) -> bool {
-        matches!(self, Kind::Deterministic | Kind::Stress | Kind::Deadlock | Kind::Throughput | Kind::Memory)
-    }
-
-    /// Item kinds that execute the student's code (and are skipped when it does not compile).
-    pub fn runs_student_code(self) -> bool {
-        self.runs_check() || self == Kind::Lint
-    }
-
-    /// The optional keys that make sense for this kind.
-    pub(super) fn allowed_keys(self) -> &'static [&'static str] {
-        const CODE: &[&str] = &["check", "params", "timeout", "instrument", "start_method", "http", "core", "timing"];
-        match self {
-            Kind::Compile | Kind::Manual => &[],
-            Kind::Deterministic => CODE,
-            Kind::Stress => &[
-                "check", "params", "timeout", "instrument", "start_method", "repetitions", "yield_probability", "scheduler",
-                "http", "core", "timing",
-            ],
-            Kind::Deadlock => &[
-                "check", "params", "timeout", "instrument", "start_method", "repetitions", "yield_probability", "lock_order",
-                "scheduler", "http", "core",
-            ],
-            Kind::Throughput => {
-                &["check", "params", "timeout", "samples", "min_sample_ms", "target_ratio", "floor_ratio", "http", "requires", "parallel"]
-            }
-            Kind::Memory => &["check", "params", "timeout", "start_method", "target_ratio", "floor_ratio", "http", "requires"],
-            Kind::Quiz => &["answers_file", "questions"],
-            Kind::Design => &["file", "sections", "min_words"],
-            Kind::Lint => &["timeout", "deduct", "rules"],
         }
     }
 }
@@ -204,71 +152,14 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, 
     s.serialize_f64(d.as_secs_f64())
 }
 
-#[derive(Debug, Clone)]
-pub struct Bench {
-    pub samples: u32,
-    pub min_sample_ms: u32,
-    pub target_ratio: f64,
-    pub floor_ratio: f64,
-    /// A parallel speed-up item: `target_ratio`/`floor_ratio` apply to the cores used (the process tree's
-    /// CPU time over wall time) against the reference's, and the time only within this band.
-    pub parallel: Option<Parallel>,
-}
-
-/// How a parallel speed-up item weighs the time: full marks down to `time_target` (reference time /
-/// student time), none at `time_floor`: a slower inner loop costs little, a slowed-down serial run
-/// dressed as parallel earns nothing.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Parallel {
-    #[serde(default = "Parallel::default_target")]
-    pub time_target: f64,
-    #[serde(default = "Parallel::default_floor")]
-    pub time_floor: f64,
-}
-
-impl Parallel {
-    fn default_target() -> f64 {
-        0.5
-    }
-    fn default_floor() -> f64 {
-        0.25
-    }
-}
-
-/// A memory item's bounds on (student's peak) / (reference's peak): lower is better.
-#[derive(Debug, Clone)]
-pub struct MemoryTarget {
-    pub target_ratio: f64,
-    pub floor_ratio: f64,
-}
-
-#[derive(Debug, Clone)]
-pub struct Quiz {
-    pub answers_file: String,
-    pub questions: BTreeMap<String, Question>,
-}
-
-#[derive(Debug, Clone)]
-pub struct DesignDoc {
-    pub file: String,
-    pub sections: Vec<String>,
-    pub min_words: u32,
-}
-
-#[derive(Debug, Clone)]
-pub struct LintRules {
-    pub deduct: f64,
-    pub rules: Vec<String>,
-}
-
 /// One graded item, validated and with every default filled in.
 #[derive(Debug, Clone)]
 pub struct Item {
     pub id: String,
     pub name: String,
     pub category: Category,
-    pub kind: Kind,
+    /// The kind and the settings that come with it.
+    pub task: Task,
     pub points: f64,
     pub hint: Option<String>,
     /// Hints per way the item can fail (`hints::choose` picks the one shown).
@@ -285,11 +176,6 @@ pub struct Item {
     pub lock_order: bool,
     /// Start the fixture HTTP server for this item's runs, with these routes (a check may replace them).
     pub http: Option<crate::http::HttpSpec>,
-    pub bench: Option<Bench>,
-    pub memory: Option<MemoryTarget>,
-    pub quiz: Option<Quiz>,
-    pub design: Option<DesignDoc>,
-    pub lint: Option<LintRules>,
     /// The checks file of an item from a private overlay (others use the spec's).
     pub checks: Option<PathBuf>,
     /// A timed item: the items that must pass before it is measured (performance is earned only by correct
@@ -301,6 +187,12 @@ pub struct Item {
     /// the machine, and a failure seen while other work kept the machine busy is run again once it is
     /// quiet, and is `inconclusive` if it never is (load only ever makes code look slower, so a pass stands).
     pub timing: bool,
+}
+
+impl Item {
+    pub fn kind(&self) -> Kind {
+        self.task.kind()
+    }
 }
 
 /// A lab's spec, validated.

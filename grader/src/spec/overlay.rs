@@ -84,10 +84,10 @@ fn merge(spec: &mut Spec, dir: &Path) -> Result<Option<std::path::PathBuf>> {
         spec.items.push(item);
     }
     for (item_id, keys) in raw.answers {
-        let Some(item) = spec.items.iter_mut().find(|i| i.id == item_id && i.kind == Kind::Quiz) else {
+        let Some(item) = spec.items.iter_mut().find(|i| i.id == item_id && i.kind() == Kind::Quiz) else {
             return Err(ctx.err(&keys.referenced, "answers", format!("no quiz item `{item_id}` in {}", spec.path.display())));
         };
-        let Some(quiz) = item.quiz.as_mut() else { continue };
+        let crate::spec::Task::Quiz(quiz) = &mut item.task else { continue };
         for (qid, answer) in keys.value {
             let Some(q) = quiz.questions.get_mut(&qid) else {
                 return Err(ctx.err(&keys.referenced, "answers", format!("quiz `{item_id}` has no question `{qid}`")));

@@ -146,13 +146,13 @@ fn validate(ctx: &Ctx, raw: RawSpec) -> Result<Spec> {
 /// Fills in each timed item's default `requires` (every completion-and-quality item that runs a check) and
 /// checks the ones a spec gave: items of this lab, that run the student's code, never timed themselves.
 fn resolve_requires(ctx: &Ctx, items: Vec<(Item, Option<Location>)>) -> Result<Vec<Item>> {
-    let correctness = |i: &Item| matches!(i.kind, Kind::Deterministic | Kind::Stress | Kind::Deadlock);
+    let correctness = |i: &Item| matches!(i.kind(), Kind::Deterministic | Kind::Stress | Kind::Deadlock);
     let defaults: Vec<String> =
         items.iter().filter(|(i, _)| i.category == Category::CompletionQuality && correctness(i)).map(|(i, _)| i.id.clone()).collect();
     let by_id: BTreeMap<String, bool> = items.iter().map(|(i, _)| (i.id.clone(), correctness(i))).collect();
     let mut out = Vec::new();
     for (mut item, at) in items {
-        if matches!(item.kind, Kind::Throughput | Kind::Memory) {
+        if matches!(item.kind(), Kind::Throughput | Kind::Memory) {
             match at {
                 Some(loc) => {
                     for r in &item.requires {
