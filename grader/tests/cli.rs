@@ -354,6 +354,18 @@ fn os_exit_and_forged_results_earn_nothing() {
 }
 
 #[test]
+fn a_crash_of_the_interpreter_is_named_by_its_signal() {
+    // The check process dies of SIGSEGV; its supervisor (the run's process 1, which cannot die of it in
+    // turn) says so, and the report names the signal rather than the supervisor's exit status.
+    let r = report(&submission("segfault"));
+    for id in ["run", "stress"] {
+        let t = test(&r, id);
+        assert_eq!(t["status"], "crashed", "{id}: {t}");
+        assert!(t["message"].as_str().unwrap().contains("(signal SIGSEGV)"), "{id}: {t}");
+    }
+}
+
+#[test]
 fn sys_exit_on_import_fails_with_a_reason() {
     let r = report(&submission("sys-exit-on-import"));
     assert_eq!(status(&r, "run"), "failed");

@@ -174,6 +174,12 @@ fn a_run_that_ended_early_or_was_signalled_crashed() {
     let t = judge("counter-basic", &[1], &r);
     assert_eq!(t.status, Status::Crashed);
     assert!(t.message.unwrap().contains("killed (signal SIGTERM) by the student's code"));
+    // The run's process 1 cannot die of its check process's signal: it says which, and exits 1.
+    let mut r = run(vec![ok(0, 1), serde_json::json!({"type": "killed", "signal": 11})]);
+    r.exit = Some(ExitStatus::from_raw(1 << 8));
+    let t = judge("counter-basic", &[1], &r);
+    assert_eq!(t.status, Status::Crashed);
+    assert!(t.message.unwrap().contains("the run ended (signal SIGSEGV) before the check finished"));
 }
 
 #[test]

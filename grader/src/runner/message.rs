@@ -111,6 +111,9 @@ pub enum Message {
     Zombies { processes: Vec<Proc> },
     /// Processes that outlived the check, found by the harness's supervisor.
     Strays { processes: Vec<Proc> },
+    /// The check's process died of this signal, as its supervisor saw: the supervisor is the run's
+    /// process 1, which cannot die of a signal it sends itself, so it exits 1 after saying so.
+    Killed { signal: i32 },
     /// Bench mode: the workload is set up and warmed; then one `sample` per command.
     Ready,
     Sample {

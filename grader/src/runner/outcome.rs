@@ -50,13 +50,17 @@ impl RunResult {
     }
 
     pub fn exit_text(&self) -> String {
+        let signal = |sig: i32| format!("signal {}", Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or_else(|_| sig.to_string()));
+        // The supervisor's word for how the check's process died, where it could not die the same way.
+        let killed = self.messages.iter().find_map(|m| match m {
+            Message::Killed { signal } => Some(*signal),
+            _ => None,
+        });
         match self.exit {
+            Some(s) if s.code() == Some(1) && killed.is_some() => signal(killed.unwrap_or_default()),
             Some(s) if s.code().is_some() => format!("exit status {}", s.code().unwrap_or_default()),
             Some(s) => match s.signal() {
-                Some(sig) => format!(
-                    "signal {}",
-                    Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or_else(|_| sig.to_string())
-                ),
+                Some(sig) => signal(sig),
                 None => "unknown status".into(),
             },
             None => "still running".into(),

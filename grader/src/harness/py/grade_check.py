@@ -17,6 +17,7 @@ from grade_ctx import CheckFailed, Ctx, StudentExit, live_children  # noqa: F401
 from grade_locate import describe_exception
 
 _real_sleep = time.sleep  # before grade_sched replaces it
+_real_settrace = sys.settrace  # before the tripwire's guard stands in for it (Injector)
 
 
 class _RetryingSys:
@@ -79,10 +80,12 @@ class Injector:
         self._tripwire = grade_tamper.current()
         if self._tripwire is not None:
             self._tripwire.tracing = self._global
+            sys.settrace = self._tripwire.settrace_guard(_real_settrace)
         return self
 
     def __exit__(self, *exc):
         tw = self._tripwire
+        sys.settrace = _real_settrace
         if tw is not None:
             tw.check_tracer("the check's main thread")
             tw.tracing = None

@@ -228,6 +228,9 @@ def supervise(pid, chan):
                 pass
         time.sleep(0.02)
     if os.WIFSIGNALED(status):
+        if os.getpid() == 1:
+            # The run's process 1 cannot die of a signal it sends itself: say which one, then exit 1.
+            chan.send("killed", signal=os.WTERMSIG(status))
         signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
         os.kill(os.getpid(), os.WTERMSIG(status))
     os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)

@@ -141,6 +141,31 @@ class Tripwire:
                 found.append("replaced the grader's %s.%s" % (getattr(owner, "__name__", "?"), name))
         return found
 
+    def settrace_guard(self, real):
+        """`sys.settrace` while the harness traces: the grader's own calls (its thread start-up among them)
+        go through; a call from the student's code is the student switching the grader's tracing off or
+        replacing it, found at its line and refused. Refused, not passed on: on CPython 3.12.1,
+        sys.settrace(None) from a frame traced opcode by opcode crashes the interpreter (SIGSEGV), which
+        would hide the tampering behind a crash."""
+        def settrace(fn):
+            frame = sys._getframe(1)
+            for _ in range(_FRAME_HOPS):
+                if frame is None:
+                    break
+                name = frame.f_code.co_filename
+                if self._is_harness(name):
+                    return real(fn)
+                if name.startswith(self.student_root):
+                    finding = {"what": "switched the grader's tracing off (sys.settrace)",
+                               "file": os.path.relpath(name, self.student_root), "line": frame.f_lineno,
+                               "function": frame.f_code.co_name}
+                    if finding not in self.findings:
+                        self.findings.append(finding)
+                    return None
+                frame = frame.f_back
+            return real(fn)
+        return settrace
+
     def check_tracer(self, where):
         """Called by the harness in a thread the check ran: is the tracer still the harness's?"""
         if self.tracing is not None and sys.gettrace() != self.tracing:
