@@ -150,3 +150,26 @@ fn a_malformed_baseline_is_named_with_its_file_and_line() {
     let msg = m["message"].as_str().unwrap();
     assert!(msg.contains("baselines/lab-0.6.json: line 3") && msg.contains("grade baseline lab-0.6"), "{msg}");
 }
+
+#[test]
+fn a_python_version_with_a_baseline_of_its_own_reads_that_one() {
+    // A valid default (another version's) and a malformed one for this Python: the error names the
+    // version's own file, so that is the one read.
+    let tmp = course();
+    let r = grade(tmp.path(), &data().join("course/solutions/lab-0.6"), &["--only", "run"]);
+    let version = r["grader"]["python"].as_str().unwrap().to_string();
+    let minor: Vec<&str> = version.split('.').take(2).collect();
+    let own = format!("baselines/py{}/lab-0.6.json", minor.join("."));
+    std::fs::create_dir_all(tmp.path().join(&own).parent().unwrap()).unwrap();
+    let default = "{\"lab\": \"lab-0.6\", \"python\": \"2.7.18\", \"machine_cores\": 2, \"items\": {\"memory\": {\"kind\": \"memory\", \"mib\": 5.0}}}\n";
+    std::fs::write(tmp.path().join("baselines/lab-0.6.json"), default).unwrap();
+    std::fs::write(tmp.path().join(&own), "{\n  \"lab\": \"lab-0.6\",\n  \"cpus\": 2\n}\n").unwrap();
+    std::fs::remove_dir_all(tmp.path().join("solutions/lab-0.6")).unwrap();
+    let r = grade(tmp.path(), &data().join("course/solutions/lab-0.6"), &["--only", "memory"]);
+    let msg = item(&r, "memory")["message"].as_str().unwrap().to_string();
+    assert!(msg.contains(&format!("{own}: line 3")), "{msg}");
+    // Without it, the default is read (another version's memory figure: memory needs no scaling).
+    std::fs::remove_file(tmp.path().join(&own)).unwrap();
+    let r = grade(tmp.path(), &data().join("course/solutions/lab-0.6"), &["--only", "memory"]);
+    assert_eq!(item(&r, "memory")["measurement"]["estimated"], true, "{r}");
+}

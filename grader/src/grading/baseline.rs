@@ -55,13 +55,33 @@ pub struct LabBaseline {
     pub items: BTreeMap<String, ItemBaseline>,
 }
 
-pub fn path(course: &Course, lab: &str) -> PathBuf {
-    course.root.join("baselines").join(format!("{lab}.json"))
+/// `3.13` of `3.13.0`: the version a baseline holds for (a workload's speed against the calibration's
+/// moves between minor versions: measured, up to 1.7x from 3.11 to 3.13).
+pub fn minor(version: &str) -> String {
+    version.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
-/// The lab's recorded baseline, if the course has one; a malformed file is an error naming it.
-pub fn load(course: &Course, lab: &str) -> Result<Option<LabBaseline>> {
-    let p = path(course, lab);
+/// Where a lab's baseline for `version` is: `<dir>/py<minor>/<lab>.json` when that version has its own,
+/// else `<dir>/<lab>.json` (the course's default version, or the only one recorded).
+fn file_in(dir: &Path, lab: &str, version: &str) -> PathBuf {
+    let own = dir.join(format!("py{}", minor(version))).join(format!("{lab}.json"));
+    if own.is_file() { own } else { dir.join(format!("{lab}.json")) }
+}
+
+/// Where `grade baseline` under `version` writes: the default file unless it holds another version's.
+fn file_for_recording(dir: &Path, lab: &str, version: &str) -> PathBuf {
+    let default = dir.join(format!("{lab}.json"));
+    let other = std::fs::read_to_string(&default)
+        .ok()
+        .and_then(|t| serde_json::from_str::<LabBaseline>(&t).ok())
+        .is_some_and(|b| minor(&b.python) != minor(version));
+    if other { dir.join(format!("py{}", minor(version))).join(format!("{lab}.json")) } else { default }
+}
+
+/// The lab's recorded baseline for this Python (its own version's, else the default one), if the course
+/// has one; a malformed file is an error naming it.
+pub fn load(course: &Course, lab: &str, version: &str) -> Result<Option<LabBaseline>> {
+    let p = file_in(&course.root.join("baselines"), lab, version);
     if !p.is_file() {
         return Ok(None);
     }
@@ -215,7 +235,10 @@ pub fn record(g: &super::Grader, labs: &[String], out: Option<&Path>, quiet_wait
         }
         baseline.items = middle(&recordings);
         if !baseline.items.is_empty() {
-            let p = dir.join(format!("{lab}.json"));
+            let p = file_for_recording(&dir, &lab, &g.python.version);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
             let text = serde_json::to_string_pretty(&baseline).map_err(|e| Error::Internal(e.to_string()))? + "\n";
             crate::write_atomically(&p, &text)?;
             eprintln!("grade: {lab}: {} item(s) recorded in {}", baseline.items.len(), p.display());
@@ -254,6 +277,27 @@ mod tests {
         // ratios 0.5, 0.25 and 0.4: the middle is the third, whatever the order
         let m = middle(&[rec(0.05, 0.1), rec(0.05, 0.2), rec(0.04, 0.1)]);
         assert_eq!(m["t"], ItemBaseline::Throughput { best: 0.04, median: 0.04, cores: 1.0, workload: Workload::Single, calibration: 0.1 });
+    }
+
+    #[test]
+    fn each_python_version_reads_and_writes_its_own_baseline_beside_the_default() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let write = |p: &Path, python: &str| {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            let b = LabBaseline { lab: "l".into(), python: python.into(), machine_cores: 2, items: BTreeMap::new() };
+            std::fs::write(p, serde_json::to_string(&b).unwrap()).unwrap();
+        };
+        // Nothing yet: the first recording is the default, whatever its version.
+        assert_eq!(file_for_recording(dir, "l", "3.13.0"), dir.join("l.json"));
+        write(&dir.join("l.json"), "3.11.7");
+        assert_eq!(file_for_recording(dir, "l", "3.11.9"), dir.join("l.json"), "the same minor version records over it");
+        assert_eq!(file_for_recording(dir, "l", "3.13.0"), dir.join("py3.13/l.json"));
+        assert_eq!(file_in(dir, "l", "3.13.0"), dir.join("l.json"), "no 3.13 record yet: the default");
+        write(&dir.join("py3.13/l.json"), "3.13.0");
+        assert_eq!(file_in(dir, "l", "3.13.1"), dir.join("py3.13/l.json"));
+        assert_eq!(file_in(dir, "l", "3.11.7"), dir.join("l.json"));
+        assert_eq!(minor("3.12.1"), "3.12");
     }
 
     #[test]

@@ -35,9 +35,20 @@ fn scale(ratio: f64, cores: f64, workload: Workload) -> f64 {
 }
 
 /// The item's recorded baseline, or why there is none (then the item is pending, as without a reference).
-fn recorded(ctx: &ItemCtx, item: &Item) -> Result<Option<ItemBaseline>, TestResult> {
-    match baseline::load(&ctx.grader.course, &ctx.spec.id) {
-        Ok(b) => Ok(b.and_then(|b| b.items.get(&item.id).cloned())),
+/// With it, when it was recorded under another minor version of Python, a note saying so.
+fn recorded(ctx: &ItemCtx, item: &Item) -> Result<Option<(ItemBaseline, Option<String>)>, TestResult> {
+    let here = &ctx.grader.python.version;
+    match baseline::load(&ctx.grader.course, &ctx.spec.id, here) {
+        Ok(b) => Ok(b.and_then(|b| {
+            let note = (baseline::minor(&b.python) != baseline::minor(here)).then(|| {
+                format!(
+                    "recorded on Python {}, graded on {here}: a workload's speed against the calibration's moves between versions (up to 1.7x), so this estimate is less certain; `grade baseline` under Python {} records one for it",
+                    b.python,
+                    baseline::minor(here)
+                )
+            });
+            b.items.get(&item.id).cloned().map(|i| (i, note))
+        })),
         Err(e) => Err(grader_error(item, &e.to_string())),
     }
 }
@@ -82,11 +93,15 @@ pub(super) fn throughput(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResul
 fn throughput_once(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResult {
     let item = unit.item;
     let record = ctx.grader.course.perf == crate::course::Perf::Record;
+    let mut across = None;
     let base = if record {
         None
     } else {
         match recorded(ctx, item) {
-            Ok(Some(ItemBaseline::Throughput { best, median, cores, workload, calibration })) => Some((best, median, cores, workload, calibration)),
+            Ok(Some((ItemBaseline::Throughput { best, median, cores, workload, calibration }, note))) => {
+                across = note;
+                Some((best, median, cores, workload, calibration))
+            }
             Ok(_) => return super::verdict::no_reference(item),
             Err(r) => return r,
         }
@@ -187,9 +202,12 @@ fn throughput_once(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResult {
         Against::Recorded { best: rb, median: rm, cores: rc, scale } => {
             let (their_best, their_median) = (rb * scale, rm * scale);
             let ratio = their_best / b;
-            let how = format!(
+            let mut how = format!(
                 "estimated: the reference's recorded {rb:.4} s per call, scaled by this machine's calibration (x{scale:.2}), is {their_best:.4} s"
             );
+            if let Some(note) = &across {
+                how.push_str(&format!(" ({note})"));
+            }
             let (f, message, mut measurement) = match &bench.parallel {
                 Some(p) => {
                     let theirs = Cores { wall: 1.0, cpu: rc.min(machine_cores as f64) };
@@ -239,7 +257,7 @@ fn throughput_once(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResult {
 /// The recorded peak of the reference, when memory is scored without it (`None`: record or pending).
 pub(super) fn memory_reference(ctx: &ItemCtx, item: &Item) -> Result<Option<f64>, TestResult> {
     match recorded(ctx, item)? {
-        Some(ItemBaseline::Memory { mib }) => Ok(Some(mib)),
+        Some((ItemBaseline::Memory { mib }, _)) => Ok(Some(mib)),
         _ => Err(super::verdict::no_reference(item)),
     }
 }
