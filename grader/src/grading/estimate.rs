@@ -81,7 +81,7 @@ fn calibration(ctx: &ItemCtx, item: &Item, workload: Workload) -> Result<f64, Te
 }
 
 /// An estimate short of full marks is measured again in a fresh process (with a fresh calibration), and
-/// the better of the two counts. Against a live reference both sides are sampled in turn, so a process
+/// the better of the two counts; a second process that gives no verdict leaves the item inconclusive. Against a live reference both sides are sampled in turn, so a process
 /// that runs slow for reasons of its own (where its memory landed, how its threads were placed: 20-40%
 /// from one process to the next on this machine) shows in both; against a record it shows in the
 /// submission's alone and would fail correct code. Slow code is slow in both processes.
@@ -91,9 +91,17 @@ pub(super) fn throughput(ctx: &ItemCtx, unit: &Unit, bench: &Bench) -> TestResul
     if !(estimated && first.status == Status::Failed) {
         return first;
     }
-    let second = throughput_once(ctx, unit, bench);
-    let scored = |r: &TestResult| matches!(r.status, Status::Passed | Status::Failed) && r.measurement.as_ref().is_some_and(|m| m.estimated);
+    let mut second = throughput_once(ctx, unit, bench);
     let ratio = |r: &TestResult| r.measurement.as_ref().map(|m| m.ratio).unwrap_or_default();
+    if second.status == Status::Inconclusive {
+        // The failure is not confirmed (the second process came too close to tell, or the machine got
+        // busy): no verdict from one process alone.
+        if let Some(m) = second.message.as_mut() {
+            m.push_str(&format!("; a first process measured ratio {:.2}", ratio(&first)));
+        }
+        return second;
+    }
+    let scored = |r: &TestResult| matches!(r.status, Status::Passed | Status::Failed) && r.measurement.as_ref().is_some_and(|m| m.estimated);
     let (mut better, other) = if scored(&second) && second.points > first.points { (second, first) } else { (first, second) };
     let seen = if scored(&other) { format!("ratio {:.2}", ratio(&other)) } else { format!("{:?}", other.status).to_lowercase() };
     if let Some(m) = better.message.as_mut() {
