@@ -1,8 +1,7 @@
 //! The watchdog's wait-for cycle (grade_deadlock.find_wait_cycle) on states made by hand: a stale edge
 //! (a thread seen waiting for a lock it has acquired since) is no deadlock, a real cycle between two
 //! student threads is one, named with both threads.
-use std::path::Path;
-use std::process::Command;
+mod common;
 
 const STUDENT: &str = r#"import threading
 
@@ -83,16 +82,7 @@ print(json.dumps(out))
 
 #[test]
 fn a_wait_for_cycle_counts_only_when_every_edge_still_holds() {
-    let dir = tempfile::tempdir().unwrap();
-    let harness = dir.path().join("harness");
-    grade::harness::install(&harness).unwrap();
-    let root = dir.path().join("sub");
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("student.py"), STUDENT).unwrap();
-    let python = grade::python::Python::resolve(None).unwrap();
-    let out = Command::new(&python.executable).arg("-c").arg(DRIVER).arg(&harness).arg(&root).current_dir(Path::new("/")).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = common::run_driver(&[("student.py", STUDENT)], DRIVER);
     assert_eq!(v["acquired since"], 0, "a thread that acquired the lock it waited for is not waiting on itself: {v}");
     assert_eq!(v["fake cycle"], 2, "{v}");
     assert_eq!(v["broken since"], 0, "{v}");

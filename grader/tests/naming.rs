@@ -1,7 +1,6 @@
 //! Primitives named as the student's code names them: the harness's instrumentation (grade_instrument.py,
 //! grade_names.py) run on a student file that makes primitives every way a lab does.
-use std::path::Path;
-use std::process::Command;
+mod common;
 
 const STUDENT: &str = r#"import queue
 import threading
@@ -86,17 +85,7 @@ print(json.dumps(out))
 
 #[test]
 fn primitives_are_named_by_the_students_expressions() {
-    let dir = tempfile::tempdir().unwrap();
-    let harness = dir.path().join("harness");
-    grade::harness::install(&harness).unwrap();
-    let root = dir.path().join("sub");
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("student.py"), STUDENT).unwrap();
-    std::fs::write(root.join("gone.py"), GONE).unwrap();
-    let python = grade::python::Python::resolve(None).unwrap();
-    let out = Command::new(&python.executable).arg("-c").arg(DRIVER).arg(&harness).arg(&root).current_dir(Path::new("/")).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = common::run_driver(&[("student.py", STUDENT), ("gone.py", GONE)], DRIVER);
     let names = |k: &str| -> Vec<String> { v[k].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect() };
     // Two objects made on one line stay apart.
     assert_eq!(names("accounts"), ["self._lock (threading.Lock, student.py:9)", "self._lock #2 (threading.Lock, student.py:9)"]);

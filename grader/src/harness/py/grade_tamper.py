@@ -57,11 +57,9 @@ class Tripwire:
         self._busy.on = True
         try:
             what = self._judge(event, args)
-            if what:
-                where = self._student_frame()
-                finding = where and {"what": what, "file": where[0], "line": where[1], "function": where[2]}
-                if finding and finding not in self.findings:
-                    self.findings.append(finding)
+            where = what and self._student_frame()
+            if where:
+                self._found(what, where)
         except Exception:  # noqa: BLE001 - the hook must never break the student's call
             pass
         finally:
@@ -116,6 +114,11 @@ class Tripwire:
         return isinstance(obj, type) and module is not None and \
             self._is_harness(getattr(module, "__file__", None) or "")
 
+    def _found(self, what, where):
+        finding = {"what": what, "file": where[0], "line": where[1], "function": where[2]}
+        if finding not in self.findings:
+            self.findings.append(finding)
+
     def _student_frame(self):
         """The student's frame behind the event: the first of the student's or the grader's frames out from
         the event (library frames in between are skipped); None when it is the grader's own doing."""
@@ -148,22 +151,11 @@ class Tripwire:
         sys.settrace(None) from a frame traced opcode by opcode crashes the interpreter (SIGSEGV), which
         would hide the tampering behind a crash."""
         def settrace(fn):
-            frame = sys._getframe(1)
-            for _ in range(_FRAME_HOPS):
-                if frame is None:
-                    break
-                name = frame.f_code.co_filename
-                if self._is_harness(name):
-                    return real(fn)
-                if name.startswith(self.student_root):
-                    finding = {"what": "switched the grader's tracing off (sys.settrace)",
-                               "file": os.path.relpath(name, self.student_root), "line": frame.f_lineno,
-                               "function": frame.f_code.co_name}
-                    if finding not in self.findings:
-                        self.findings.append(finding)
-                    return None
-                frame = frame.f_back
-            return real(fn)
+            where = self._student_frame()  # settrace's caller, as the hook's event's
+            if where is None:
+                return real(fn)
+            self._found("switched the grader's tracing off (sys.settrace)", where)
+            return None
         return settrace
 
     def check_tracer(self, where):
